@@ -1,0 +1,79 @@
+# BrightCart analytics pipeline. `make demo` and `make test` set up everything they need.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+export BRIGHTCART_HOME ?= $(CURDIR)/.local
+export SQLMESH__DISABLE_ANONYMIZED_ANALYTICS := 1
+export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.local/jsii-cache
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+PLUGIN_DIRS := $(wildcard extract/target-redshift extract/tap-brightcart-events)
+SYSTEM_PACKAGES := postgresql-15-wal2json chromium chromium-driver
+
+.PHONY: help setup system-deps venv meltano-install lint typecheck pytest test demo sources-up sources-down lock bench clean
+
+help:
+	@echo "make demo   - run the pipeline end to end on local sources and DuckDB"
+	@echo "make test   - lint, type-check and run the test suite against real local services"
+	@echo "make bench  - benchmarks (figures, never assertions)"
+
+setup: system-deps venv meltano-install
+
+# Debian packages: wal2json for log-based replication tests, Chromium for dashboard checks.
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing Debian packages:$$missing (install them with apt-get as root)"; fi; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements/dev.lock pyproject.toml $(wildcard extract/*/pyproject.toml)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(UV) || $(BIN)/pip install -q uv==0.13.8
+	$(UV) pip install -q --python $(BIN)/python -r requirements/dev.lock
+	$(UV) pip install -q --python $(BIN)/python --no-deps -e . $(foreach d,$(PLUGIN_DIRS),-e $(d))
+	@touch $@
+
+meltano-install: $(VENV)/.meltano-installed
+
+$(VENV)/.meltano-installed: $(VENV)/.installed meltano.yml $(wildcard extract/*/pyproject.toml)
+	@if [ -f meltano.yml ]; then $(BIN)/meltano install; fi
+	@touch $@
+
+lock:
+	$(UV) pip compile --python $(BIN)/python requirements/dev.in -o requirements/dev.lock
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+pytest: setup
+	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo 'no tests collected'; rc=0; fi; exit $$rc
+
+test: setup lint typecheck pytest
+
+demo: setup
+	$(BIN)/brightcart demo
+
+sources-up: setup
+	$(BIN)/brightcart sources up
+
+sources-down: venv
+	$(BIN)/brightcart sources down
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	-$(BIN)/brightcart sources down
+	rm -rf .local .meltano/run .meltano/logs

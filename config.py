@@ -1,0 +1,1 @@
+"""SQLMesh project configuration (placeholder until the warehouse lands)."""

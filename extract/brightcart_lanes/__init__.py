@@ -1,0 +1,1 @@
+"""brightcart_lanes package."""
