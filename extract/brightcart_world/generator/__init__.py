@@ -1,0 +1,1 @@
+"""The deterministic BrightCart data generator."""

@@ -1,0 +1,1 @@
+"""An emulator of the Salesforce REST API, backed by the source database."""
