@@ -48,7 +48,9 @@ $(VENV)/.meltano-installed: $(VENV)/.installed meltano.yml $(wildcard extract/*/
 	@touch $@
 
 lock:
-	$(UV) pip compile --python $(BIN)/python requirements/dev.in -o requirements/dev.lock
+	$(UV) pip compile -q --python $(BIN)/python requirements/dev.in -o requirements/dev.lock
+	$(UV) pip compile -q --python $(BIN)/python requirements/runtime.in -o requirements/runtime.lock
+	sed -i 's|^#    uv pip compile.*|#    make lock|' requirements/*.lock
 
 lint: venv
 	$(BIN)/ruff check .
