@@ -1,1 +1,0 @@
-"""brightcart_lanes package."""

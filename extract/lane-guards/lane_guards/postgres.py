@@ -1,0 +1,78 @@
+"""``tap-postgres-guard``: run tap-postgres unless it would read heavily in business hours.
+
+A read is heavy when a selected stream replicates FULL_TABLE, or replicates INCREMENTAL with no
+bookmark yet (its first read scans the whole table). Light incremental reads always run: they use
+the ``updated_at`` index and bounded batches. ``BRIGHTCART_ALLOW_HEAVY_READS=1`` overrides the
+refusal for an emergency; the override is printed so that it shows in the run's log.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from lane_guards import business_hours
+from lane_guards.common import exec_real, option, read_json
+
+REFUSED_EXIT_CODE = 75  # EX_TEMPFAIL: try again later, outside business hours
+
+
+def _stream_method(stream: dict[str, Any]) -> tuple[bool, str | None]:
+    selected = False
+    method = stream.get("replication_method")
+    for entry in stream.get("metadata", []):
+        if entry.get("breadcrumb") == []:
+            meta = entry.get("metadata", {})
+            selected = bool(meta.get("selected", meta.get("selected-by-default", False)))
+            method = meta.get("replication-method", method)
+            method = meta.get("forced-replication-method", method)
+    return selected, method
+
+
+def heavy_streams(catalog: dict[str, Any], state: dict[str, Any]) -> list[str]:
+    """Names of selected streams whose next read would scan a whole table."""
+    bookmarks = state.get("bookmarks", {})
+    heavy = []
+    for stream in catalog.get("streams", []):
+        selected, method = _stream_method(stream)
+        if not selected:
+            continue
+        name = stream.get("tap_stream_id") or stream.get("stream", "?")
+        if method == "FULL_TABLE":
+            heavy.append(f"{name} (FULL_TABLE)")
+        elif method == "INCREMENTAL" and not bookmarks.get(name, {}).get("replication_key_value"):
+            heavy.append(f"{name} (first INCREMENTAL read)")
+    return heavy
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    is_sync = not any(flag in args for flag in ("--discover", "--about", "--help", "--version"))
+    if is_sync:
+        catalog = read_json(option(args, "--catalog") or option(args, "--properties"))
+        state = read_json(option(args, "--state"))
+        heavy = heavy_streams(catalog, state)
+        window_text = os.environ.get("BRIGHTCART_BUSINESS_HOURS") or business_hours.DEFAULT_WINDOW
+        window = business_hours.BusinessHours.parse(window_text)
+        moment = business_hours.now()
+        if heavy and window.contains(moment):
+            if os.environ.get("BRIGHTCART_ALLOW_HEAVY_READS") == "1":
+                sys.stderr.write(
+                    "tap-postgres-guard: BRIGHTCART_ALLOW_HEAVY_READS=1 overrides business hours "
+                    f"for: {', '.join(heavy)}\n"
+                )
+            else:
+                sys.stderr.write(
+                    f"tap-postgres-guard: refusing to start at {moment.isoformat()}: inside "
+                    f"business hours ({window_text}) these reads would scan whole tables of "
+                    f"the OLTP database: {', '.join(heavy)}. "
+                    "Run it after hours (the daily schedule does), or set "
+                    "BRIGHTCART_ALLOW_HEAVY_READS=1 for an emergency.\n"
+                )
+                raise SystemExit(REFUSED_EXIT_CODE)
+    exec_real("tap-postgres", args)
+
+
+if __name__ == "__main__":
+    main()

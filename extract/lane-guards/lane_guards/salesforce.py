@@ -1,0 +1,72 @@
+"""``tap-salesforce-guard``: run tap-salesforce with its secrets kept out of the logs.
+
+tap-salesforce 2.8.1 logs its OAuth request body (client secret and refresh token) at INFO and
+writes a rotated refresh token into its config file, which Meltano deletes after the run. This
+wrapper, from the tap's own environment:
+
+1. gives the tap the newest refresh token (a rotated one from the token store wins over the
+   configured one, which Salesforce may already have revoked);
+2. runs the real tap with stdout (the Singer stream) passed through untouched and every stderr
+   line masked (known secret values and anything shaped like a credential);
+3. saves a refresh token the tap rotated during the run to the token store.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from types import FrameType
+
+from lane_guards import token_store
+from lane_guards.common import option, read_json, real_executable
+from lane_guards.redact import Redactor
+
+SECRET_KEYS = ("client_id", "client_secret", "refresh_token")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    config_path = option(args, "--config")
+    config = read_json(config_path)
+    redactor = Redactor(str(config.get(key) or "") for key in SECRET_KEYS)
+
+    store = token_store.from_environment()
+    stored = store.load()
+    if config_path and stored and stored != config.get("refresh_token"):
+        config["refresh_token"] = stored
+        redactor.add(stored)
+        with open(config_path, "w", encoding="utf-8") as handle:
+            json.dump(config, handle)
+    started_with = config.get("refresh_token")
+
+    child = subprocess.Popen(
+        [real_executable("tap-salesforce"), *args],
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="backslashreplace",
+    )
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+
+    assert child.stderr is not None
+    for line in child.stderr:
+        sys.stderr.write(redactor(line))
+        sys.stderr.flush()
+    code = child.wait()
+
+    if config_path:
+        rotated = read_json(config_path).get("refresh_token")
+        if rotated and rotated != started_with:
+            store.save(str(rotated))
+            sys.stderr.write("tap-salesforce-guard: saved the rotated refresh token\n")
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()
