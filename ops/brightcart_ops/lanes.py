@@ -1,0 +1,225 @@
+"""Run one extraction lane: locked, retried with backoff, recorded, and alerted on failure.
+
+A lane is a Meltano job (`meltano run shop-lane`, ...). Lanes are independent: each runs in its
+own process (its own Fargate task in production), so one source's outage never stops another;
+the SQLMesh models that read a failed lane wait through their signals, the rest go on.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from tenacity import (
+    RetryError,
+    Retrying,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from brightcart_ops.alerts import Alert, Alerter
+from brightcart_ops.locks import LockBusy, lane_lock
+from brightcart_ops.opslog import PipelineRun, record_run, utcnow
+from brightcart_ops.runtime import PROJECT_ROOT, meltano_bin, step_env
+from brightcart_ops.warehouse import Warehouse
+from brightcart_world.settings import Settings
+
+REFUSED_EXIT_CODE = 75  # the lane guard refused a heavy read inside business hours
+
+
+@dataclass(frozen=True)
+class Lane:
+    name: str
+    job: str
+    source: str
+
+
+LANES: dict[str, Lane] = {
+    lane.name: lane
+    for lane in (
+        Lane("shop", "shop-lane", "PostgreSQL OLTP"),
+        Lane("events", "events-lane", "S3 event logs"),
+        Lane("marketing", "marketing-lane", "S3 ad-spend drops"),
+        Lane("crm", "crm-lane", "Salesforce"),
+    )
+}
+JOBS = {lane.job: lane for lane in LANES.values()} | {
+    "finance-full-extract": Lane("shop", "finance-full-extract", "PostgreSQL OLTP (full)")
+}
+
+
+class StepFailed(RuntimeError):
+    def __init__(self, code: int, tail: str) -> None:
+        super().__init__(f"exit code {code}: {tail}")
+        self.code = code
+        self.tail = tail
+
+
+@dataclass
+class LaneResult:
+    lane: str
+    job: str
+    status: str  # succeeded, failed, refused, skipped
+    attempts: int
+    rows_loaded: int
+    high_water_mark: datetime | None
+    error: str | None = None
+
+
+def lane_high_water_mark(warehouse: Warehouse, lane: str) -> datetime | None:
+    if not warehouse.table_exists("raw_meta", "load_log"):
+        return None
+    rows = warehouse.query(
+        "SELECT max(high_water_mark) FROM raw_meta.load_log WHERE lane = ? AND status = ?",
+        (lane, "succeeded"),
+    )
+    value = rows[0][0] if rows else None
+    return value if isinstance(value, datetime) else None
+
+
+def rows_loaded_since(warehouse: Warehouse, lane: str, since: datetime) -> int:
+    if not warehouse.table_exists("raw_meta", "load_log"):
+        return 0
+    rows = warehouse.query(
+        "SELECT coalesce(sum(rows_inserted), 0) FROM raw_meta.load_log "
+        "WHERE lane = ? AND started_at >= ?",
+        (lane, since),
+    )
+    return int(rows[0][0]) if rows else 0
+
+
+def _run_meltano(job: str, env: dict[str, str], log_path: Path) -> None:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    tail: deque[str] = deque(maxlen=15)
+    with log_path.open("a", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [meltano_bin(), "--environment", env["MELTANO_ENVIRONMENT"], "run", job],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="backslashreplace",
+        )
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            tail.append(line.rstrip())
+        code = proc.wait()
+    if code != 0:
+        raise StepFailed(code, "\n".join(tail))
+
+
+def run_lane(
+    settings: Settings,
+    job: str,
+    environment: str = "dev",
+    attempts: int = 3,
+    backoff_seconds: float = 5.0,
+    warehouse: Warehouse | None = None,
+    alerter: Alerter | None = None,
+) -> LaneResult:
+    """Run a lane job once (with retries); never raises for a failed source."""
+    lane = JOBS[job]
+    warehouse = warehouse or Warehouse(settings)
+    alerter = alerter or Alerter(warehouse)
+    env = step_env(settings, environment)
+    log_path = settings.home / "logs" / f"{job}.log"
+    try:
+        with lane_lock(job, settings.home):
+            return _run_locked(
+                settings,
+                lane,
+                environment,
+                attempts,
+                backoff_seconds,
+                warehouse,
+                alerter,
+                env,
+                log_path,
+            )
+    except LockBusy as busy:
+        return LaneResult(lane.name, job, "skipped", 0, 0, None, str(busy))
+
+
+def _run_locked(
+    settings: Settings,
+    lane: Lane,
+    environment: str,
+    attempts: int,
+    backoff_seconds: float,
+    warehouse: Warehouse,
+    alerter: Alerter,
+    env: dict[str, str],
+    log_path: Path,
+) -> LaneResult:
+    hwm_before = lane_high_water_mark(warehouse, lane.name)
+    attempt_no = 0
+    total_rows = 0
+    last_error: StepFailed | None = None
+    succeeded = False
+
+    def one_attempt() -> None:
+        nonlocal attempt_no, total_rows, last_error, succeeded
+        attempt_no += 1
+        run = PipelineRun(
+            lane.job, lane.name, environment, attempt_no, utcnow(), window_start=hwm_before
+        )
+        try:
+            _run_meltano(lane.job, env, log_path)
+            run.status = "succeeded"
+            succeeded = True
+        except StepFailed as failed:
+            last_error = failed
+            run.status = "refused" if failed.code == REFUSED_EXIT_CODE else "failed"
+            run.error = failed.tail[-2000:]
+            raise
+        finally:
+            run.finished_at = utcnow()
+            run.rows_loaded = rows_loaded_since(warehouse, lane.name, run.started_at)
+            total_rows += run.rows_loaded
+            run.window_end = lane_high_water_mark(warehouse, lane.name)
+            record_run(warehouse, run)
+
+    retrying = Retrying(
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential(multiplier=backoff_seconds, max=backoff_seconds * 8),
+        retry=_retryable,  # a refusal is a rule, not a fault: it is not retried
+        reraise=False,
+    )
+    try:
+        retrying(one_attempt)
+    except (RetryError, StepFailed):
+        pass
+    hwm_after = lane_high_water_mark(warehouse, lane.name)
+    if succeeded:
+        alerter.resolve("lane_failure", lane.name, note=f"{lane.job} succeeded")
+        return LaneResult(lane.name, lane.job, "succeeded", attempt_no, total_rows, hwm_after)
+    assert last_error is not None
+    if last_error.code == REFUSED_EXIT_CODE:
+        return LaneResult(
+            lane.name, lane.job, "refused", attempt_no, total_rows, hwm_after, last_error.tail
+        )
+    alerter.raise_(
+        Alert(
+            kind="lane_failure",
+            key=lane.name,
+            subject=f"{lane.job} failed {attempt_no} times ({lane.source})",
+            detail=f"last error:\n{last_error.tail[-1500:]}\nlog: {log_path}",
+        )
+    )
+    return LaneResult(
+        lane.name, lane.job, "failed", attempt_no, total_rows, hwm_after, last_error.tail
+    )
+
+
+def _retryable(retry_state: RetryCallState) -> bool:
+    outcome = retry_state.outcome
+    if outcome is None or not outcome.failed:
+        return False
+    exc = outcome.exception()
+    return isinstance(exc, StepFailed) and exc.code != REFUSED_EXIT_CODE

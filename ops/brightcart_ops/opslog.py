@@ -1,0 +1,94 @@
+"""The ops tables: an append-only record of what the pipeline did.
+
+Each table belongs to one module (pipeline runs here, alerts in alerts.py, publishes in publish,
+reconciliation in reconcile, the audit trail in audit_trail); every module declares its DDL with
+`ensure()` so that a fresh warehouse needs no migration step.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from brightcart_ops.warehouse import Warehouse
+
+SCHEMA = "ops"
+
+PIPELINE_RUNS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {SCHEMA}.pipeline_runs (
+    run_id VARCHAR NOT NULL,          -- one per attempt of a step
+    job VARCHAR NOT NULL,             -- shop-lane, events-lane, transform, reconcile, ...
+    lane VARCHAR,                     -- source lane, null for transform/publish steps
+    environment VARCHAR NOT NULL,     -- dev, ci, prod
+    attempt INTEGER NOT NULL,         -- 1 for the first try, then retries
+    started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ,
+    duration_s DOUBLE PRECISION,
+    status VARCHAR NOT NULL,          -- succeeded, failed, refused, skipped
+    rows_loaded BIGINT,               -- rows the loader inserted during the attempt
+    window_start TIMESTAMPTZ,         -- the lane's high-water mark before the attempt
+    window_end TIMESTAMPTZ,           -- ... and after it
+    error VARCHAR                     -- last lines of the failure, secrets masked
+)
+"""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def ensure(warehouse: Warehouse, ddl: Sequence[str]) -> None:
+    warehouse.executescript([f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}", *ddl])
+
+
+@dataclass
+class PipelineRun:
+    job: str
+    lane: str | None
+    environment: str
+    attempt: int
+    started_at: datetime
+    run_id: str = ""
+    finished_at: datetime | None = None
+    status: str = "running"
+    rows_loaded: int | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        self.run_id = self.run_id or new_id()
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+def record_run(warehouse: Warehouse, run: PipelineRun) -> None:
+    ensure(warehouse, [PIPELINE_RUNS_DDL])
+    warehouse.execute(
+        f"INSERT INTO {SCHEMA}.pipeline_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            run.run_id,
+            run.job,
+            run.lane,
+            run.environment,
+            run.attempt,
+            run.started_at,
+            run.finished_at,
+            run.duration_s,
+            run.status,
+            run.rows_loaded,
+            run.window_start,
+            run.window_end,
+            run.error,
+        ),
+    )

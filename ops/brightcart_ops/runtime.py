@@ -1,0 +1,55 @@
+"""The environment every pipeline step runs in, built from one settings module."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from brightcart_world.settings import REPO_ROOT, Settings
+
+
+def step_env(settings: Settings, environment: str = "dev") -> dict[str, str]:
+    """Variables a Meltano or SQLMesh subprocess needs, on top of the current environment."""
+    env = {
+        "BRIGHTCART_HOME": str(settings.home),
+        "BRIGHTCART_PG_HOST": settings.pg_host,
+        "BRIGHTCART_PG_PORT": str(settings.pg_port),
+        "BRIGHTCART_PG_USER": settings.pg_user,
+        "BRIGHTCART_PG_DB": settings.pg_db,
+        "BRIGHTCART_S3_PORT": str(settings.s3_port),
+        "BRIGHTCART_S3_BUCKET": settings.s3_bucket,
+        "BRIGHTCART_SF_PORT": str(settings.sf_port),
+        "BRIGHTCART_SF_PROXY_PORT": str(settings.sf_proxy_port),
+        "BRIGHTCART_WAREHOUSE": str(settings.warehouse),
+        "SQLMESH__DISABLE_ANONYMIZED_ANALYTICS": "1",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_ENVIRONMENT": environment,
+    }
+    if environment != "prod":
+        # Every world (BRIGHTCART_HOME) keeps its own Meltano state; prod keeps it in S3.
+        env.setdefault(
+            "MELTANO_DATABASE_URI",
+            os.environ.get("MELTANO_DATABASE_URI") or f"sqlite:///{settings.home / 'meltano.db'}",
+        )
+        env.update(settings.aws_env())
+        env.update(_salesforce_env(settings))
+    return env
+
+
+def _salesforce_env(settings: Settings) -> dict[str, str]:
+    """Reach the local Salesforce emulator through its TLS proxy, with the tap unchanged."""
+    try:
+        from brightcart_world.salesforce import tap_env  # type: ignore[attr-defined]
+    except ImportError:
+        return {}
+    env: dict[str, str] = tap_env(settings)
+    return env
+
+
+def meltano_bin() -> str:
+    beside = Path(sys.executable).parent / "meltano"
+    return str(beside) if beside.exists() else "meltano"
+
+
+PROJECT_ROOT = REPO_ROOT

@@ -1,0 +1,117 @@
+"""A short-lived connection to the warehouse for the ops tables.
+
+Locally the warehouse is one DuckDB file that only one process may write at a time (the loaders
+run as Meltano subprocesses), so connections are opened per operation and closed at once, and a
+locked file is retried for a bounded time. The `postgres` gateway (a Redshift-like engine for
+integration runs) and Redshift speak SQL through psycopg / redshift-connector.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+import duckdb
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
+
+from brightcart_world.settings import Settings
+from brightcart_world.settings import load as load_settings
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any: ...
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+
+
+def gateway() -> str:
+    """The SQLMesh gateway in use: local (DuckDB), postgres or redshift."""
+    return os.environ.get("BRIGHTCART_GATEWAY", "local")
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+class Warehouse:
+    """Runs portable SQL with `?` placeholders against the configured warehouse."""
+
+    def __init__(self, settings: Settings | None = None, gateway_name: str | None = None) -> None:
+        self.settings = settings or load_settings()
+        self.gateway = gateway_name or gateway()
+
+    @retry(
+        retry=retry_if_exception(_is_lock_error),
+        wait=wait_exponential(multiplier=0.2, max=5),
+        stop=stop_after_delay(120),
+        reraise=True,
+    )
+    def _open_duckdb(self) -> duckdb.DuckDBPyConnection:
+        path = self.settings.warehouse
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return duckdb.connect(str(path))
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        if self.gateway == "local":
+            con = self._open_duckdb()
+            try:
+                yield con
+            finally:
+                con.close()
+            return
+        if self.gateway == "postgres":
+            import psycopg
+
+            dsn = (
+                f"host={self.settings.pg_host} port={self.settings.pg_port} "
+                f"user={self.settings.pg_user} "
+                f"dbname={os.environ.get('BRIGHTCART_WH_PG_DB', 'brightcart_wh')}"
+            )
+            with psycopg.connect(dsn, autocommit=True) as pg:
+                yield pg
+            return
+        import redshift_connector
+
+        rs = redshift_connector.connect(
+            host=os.environ["REDSHIFT_HOST"],
+            port=int(os.environ.get("REDSHIFT_PORT", "5439")),
+            database=os.environ["REDSHIFT_DATABASE"],
+            user=os.environ["REDSHIFT_USER"],
+            password=os.environ["REDSHIFT_PASSWORD"],
+        )
+        rs.autocommit = True
+        try:
+            yield rs
+        finally:
+            rs.close()
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.gateway == "local" else sql.replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        with self.connect() as con:
+            cur = con.cursor()
+            cur.execute(self._sql(sql), tuple(params))
+
+    def executescript(self, statements: Sequence[str]) -> None:
+        with self.connect() as con:
+            cur = con.cursor()
+            for statement in statements:
+                cur.execute(self._sql(statement))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.connect() as con:
+            cur = con.cursor()
+            cur.execute(self._sql(sql), tuple(params))
+            rows: list[tuple[Any, ...]] = cur.fetchall()
+            return rows
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        rows = self.query(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_name = ?",
+            (schema, table),
+        )
+        return bool(rows and rows[0][0])

@@ -1,0 +1,1 @@
+"""BrightCart production infrastructure: CDK constructs and the parameters the cost model shares."""
