@@ -14,12 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from tenacity import (
-    RetryError,
-    Retrying,
-    stop_after_attempt,
-    wait_exponential,
-)
+from tenacity import RetryCallState, RetryError, Retrying, stop_after_attempt, wait_exponential
 
 from brightcart_ops.alerts import Alert, Alerter
 from brightcart_ops.locks import LockBusy, lane_lock
