@@ -1,0 +1,65 @@
+"""The transformation step: `sqlmesh run` of prod, recorded like every other step.
+
+Models wait for their lanes through signals, so this runs on its own schedule; a lane that failed
+only holds back the models that read it. Publishing to the BI tool happens in SQLMesh's
+notification target after a successful run, never here.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from brightcart_ops.opslog import PipelineRun, record_run, utcnow
+from brightcart_ops.runtime import PROJECT_ROOT, step_env
+from brightcart_ops.warehouse import Warehouse
+from brightcart_world.settings import Settings
+
+
+@dataclass
+class StepResult:
+    status: str
+    exit_code: int
+    output_tail: str
+
+
+def sqlmesh_bin() -> str:
+    beside = Path(sys.executable).parent / "sqlmesh"
+    return str(beside) if beside.exists() else "sqlmesh"
+
+
+def run_sqlmesh(
+    settings: Settings, args: list[str], environment: str = "dev", job: str = "transform"
+) -> StepResult:
+    """Run a sqlmesh command in the project, log it, record it in ops.pipeline_runs."""
+    env = {**os.environ, **step_env(settings, environment)}
+    gateway = env.get("BRIGHTCART_GATEWAY", "local")
+    log_path = settings.home / "logs" / f"{job}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    run = PipelineRun(job, None, environment, 1, utcnow())
+    tail: deque[str] = deque(maxlen=40)
+    with log_path.open("a", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [sqlmesh_bin(), "--gateway", gateway, *args],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            errors="backslashreplace",
+        )
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            tail.append(line.rstrip())
+        code = proc.wait()
+    run.finished_at = utcnow()
+    run.status = "succeeded" if code == 0 else "failed"
+    run.error = None if code == 0 else "\n".join(tail)[-2000:]
+    record_run(Warehouse(settings), run)
+    return StepResult(run.status, code, "\n".join(tail))
