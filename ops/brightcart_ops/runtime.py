@@ -39,12 +39,9 @@ def step_env(settings: Settings, environment: str = "dev") -> dict[str, str]:
 
 def _salesforce_env(settings: Settings) -> dict[str, str]:
     """Reach the local Salesforce emulator through its TLS proxy, with the tap unchanged."""
-    try:
-        from brightcart_world.salesforce import tap_env  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
-    env: dict[str, str] = tap_env(settings)
-    return env
+    from brightcart_world.salesforce.client import meltano_credentials_env, tap_env
+
+    return {**tap_env(settings), **meltano_credentials_env(settings)}
 
 
 def meltano_bin() -> str:
