@@ -1,0 +1,56 @@
+"""Project-wide fixtures: the local sources on private ports, and fresh source databases.
+
+`sources` (session) starts PostgreSQL (the server at BRIGHTCART_PG_HOST:PORT when one answers,
+else a private cluster), the S3 API server and the Salesforce emulator through the same API as
+`brightcart sources up`, on free ports, in a temporary BRIGHTCART_HOME, with a uniquely named
+database; it exports the BRIGHTCART_* and AWS_* variables for the whole session and yields the
+Settings. `fresh_db` gives one test a database of its own with the source DDL and no rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from brightcart_world.settings import Settings
+from brightcart_world.sources import LocalSources
+from brightcart_world.sources.isolation import (
+    dispose,
+    isolated_settings,
+    make_home,
+    unique_db_name,
+)
+from brightcart_world.sources.pgdb import drop_database, ensure_database, with_database
+
+
+@pytest.fixture(scope="session")
+def local_sources() -> Iterator[LocalSources]:
+    """The running local sources of this test session (LocalSources: status(), env(), ...)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("BRIGHTCART_WAREHOUSE", raising=False)  # the warehouse lives in the home
+        world = LocalSources(isolated_settings(make_home()))
+        for name, value in world.env().items():
+            patch.setenv(name, value)
+        try:
+            world.up()
+            yield world
+        finally:
+            dispose(world)
+
+
+@pytest.fixture(scope="session")
+def sources(local_sources: LocalSources) -> Settings:
+    """Settings of the running local sources; BRIGHTCART_*/AWS_* are exported for the session."""
+    return local_sources.settings
+
+
+@pytest.fixture
+def fresh_db(sources: Settings) -> Iterator[Settings]:
+    """Settings pointing at a new database of its own, with the source DDL and no rows."""
+    settings = with_database(sources, unique_db_name())
+    ensure_database(settings)
+    try:
+        yield settings
+    finally:
+        drop_database(settings)
