@@ -1,0 +1,1 @@
+"""Singer tap for BrightCart's Firehose-style events in S3."""
