@@ -42,6 +42,14 @@ LANES: tuple[Lane, ...] = (
 )
 
 
+# Jobs whose run time differs from their lane's typical run (meltano.yml job name -> minutes).
+JOB_MINUTES: dict[str, float] = {
+    "finance-full-extract": 40,  # bounded full-table read of finance tables, off business hours
+    "reconcile": 25,  # per-day counts, sums and key hashes, source vs warehouse
+    "retention": 5,  # drops warehouse raw partitions older than the raw retention
+}
+
+
 @dataclass(frozen=True)
 class Warehouse:
     """Redshift Serverless (see docs/adr/0001-redshift-serverless-or-ra3.md)."""
@@ -112,7 +120,8 @@ class Observability:
     freshness_sla_minutes: int = 90  # hourly freshness: data older than 90 min breaches
     log_gb_per_month: float = 60.0
     log_retention_days: int = 90
-    custom_metrics: int = 20
+    custom_metrics: int = 20  # LaneFailed/SourceUnreachable per lane, freshness, audits, recon
+    container_insights_metrics: int = 60  # cluster + five task families
     flow_log_gb_per_month: float = 20.0
     budget_usd: int = 18_000
     budget_alert_percent: int = 50  # alert when forecast passes half of the cap
@@ -133,6 +142,7 @@ class Params:
     secrets: tuple[str, ...] = (
         "source/postgres",
         "source/salesforce",
+        "source/salesforce-token",
         "warehouse/pipeline",
         "warehouse/bi_reader",
     )
@@ -143,8 +153,17 @@ class Params:
                 return lane
         raise KeyError(f"no lane named {name!r}; lanes are {[x.name for x in self.lanes]}")
 
+    job_minutes: tuple[tuple[str, float], ...] = tuple(JOB_MINUTES.items())
+
     def schedules(self) -> list[Schedule]:
         return load_schedules(self.meltano_yml)
+
+    def minutes_per_run(self, schedule: Schedule) -> float:
+        return dict(self.job_minutes).get(schedule.job, self.lane(schedule.lane).typical_minutes)
+
+    def alarm_count(self) -> int:
+        """Alarms in the stack: failure per lane, outage per source lane, four pipeline-wide."""
+        return len(self.lanes) + sum(1 for x in self.lanes if x.name != "transform") + 4
 
     def with_lane(self, name: str, **changes: float) -> Params:
         """A copy with one lane changed, e.g. `with_lane("events", vcpu=8)`."""

@@ -67,8 +67,9 @@ def _job_tasks(job: dict[str, Any]) -> list[str]:
 def lane_of(job_name: str, tasks: list[str]) -> str:
     """The lane a job belongs to: its first known extractor, else a lane named in the job name."""
     for word in tasks:
-        if word in EXTRACTOR_LANE:
-            return EXTRACTOR_LANE[word]
+        base = word.split("--", 1)[0]  # an inherited plugin (tap-postgres--finance-full)
+        if base in EXTRACTOR_LANE:
+            return EXTRACTOR_LANE[base]
     for lane in ("shop", "events", "marketing", "crm"):
         if lane in job_name:
             return lane
@@ -177,3 +178,15 @@ def runs_per_month(cron: str, year: int = 2026, month: int = 11) -> int:
         if ok:
             count += fires_per_day
     return count
+
+
+def prod_loader_setting(name: str, path: Path = MELTANO_YML, default: str = "") -> str:
+    """A setting of target-redshift in meltano.yml's `prod` environment (e.g. `s3_prefix`)."""
+    doc = yaml.safe_load(path.read_text()) or {}
+    for env in doc.get("environments") or []:
+        if env.get("name") != "prod":
+            continue
+        for loader in ((env.get("config") or {}).get("plugins") or {}).get("loaders") or []:
+            if loader.get("name") == "target-redshift":
+                return str((loader.get("config") or {}).get(name, default))
+    return default

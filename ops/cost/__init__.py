@@ -1,0 +1,1 @@
+"""BrightCart monthly cost model (prices in prices.yaml, quantities from the CDK parameters)."""
