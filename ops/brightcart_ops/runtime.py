@@ -34,6 +34,17 @@ def step_env(settings: Settings, environment: str = "dev") -> dict[str, str]:
         )
         env.update(settings.aws_env())
         env.update(_salesforce_env(settings))
+        # Local worlds run on a simulated clock: the business-hours rule is for production
+        # (tests exercise it with an explicit window). Trust auth ignores the password, which
+        # tap-postgres nevertheless requires.
+        env.setdefault(
+            "BRIGHTCART_BUSINESS_HOURS", os.environ.get("BRIGHTCART_BUSINESS_HOURS", "off")
+        )
+        env.setdefault("TAP_POSTGRES_PASSWORD", os.environ.get("TAP_POSTGRES_PASSWORD", "unused"))
+        # tap-s3-csv always assumes a role; moto's STS answers for any account locally.
+        env.setdefault("TAP_S3_CSV_ACCOUNT_ID", "000000000000")
+        env.setdefault("TAP_S3_CSV_EXTERNAL_ID", "brightcart-local")
+        env.setdefault("TAP_S3_CSV_ROLE_NAME", "brightcart-landing-reader")
     return env
 
 

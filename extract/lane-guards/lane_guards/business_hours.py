@@ -1,7 +1,8 @@
 """Business hours of the OLTP database, in which heavy extraction must not start.
 
 The window is one environment variable, ``BRIGHTCART_BUSINESS_HOURS``, such as
-``Mon-Fri 07:00-21:00 America/New_York`` (days, local start-end, IANA time zone).
+``Mon-Fri 07:00-21:00 America/New_York`` (days, local start-end, IANA time zone). Unset means
+that default; ``off`` disables the rule (local worlds, whose clock is simulated).
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ class BusinessHours:
         else:  # a window such as Sat-Tue wraps around the week
             day_ok = weekday >= self.first_day or weekday <= self.last_day
         return day_ok and self.start <= local.time() < self.end
+
+
+def parse(text: str) -> BusinessHours | None:
+    """The configured window, or None when the rule is switched off."""
+    return None if text.strip().lower() == "off" else BusinessHours.parse(text)
 
 
 def now() -> datetime:

@@ -54,9 +54,9 @@ def main(argv: list[str] | None = None) -> None:
         state = read_json(option(args, "--state"))
         heavy = heavy_streams(catalog, state)
         window_text = os.environ.get("BRIGHTCART_BUSINESS_HOURS") or business_hours.DEFAULT_WINDOW
-        window = business_hours.BusinessHours.parse(window_text)
+        window = business_hours.parse(window_text)
         moment = business_hours.now()
-        if heavy and window.contains(moment):
+        if heavy and window is not None and window.contains(moment):
             if os.environ.get("BRIGHTCART_ALLOW_HEAVY_READS") == "1":
                 sys.stderr.write(
                     "tap-postgres-guard: BRIGHTCART_ALLOW_HEAVY_READS=1 overrides business hours "
