@@ -1,0 +1,1 @@
+"""BrightCart's Singer loader: append-only version logs in Redshift or DuckDB."""

@@ -1,0 +1,158 @@
+"""Load one batch into one table: evolve the table, bulk load to staging, merge, count."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from target_redshift.columns import (
+    LOADER_COLUMNS,
+    RECORD_HASH,
+    Column,
+    LogicalType,
+    widen,
+)
+from target_redshift.dialect import REJECT_COLUMNS
+from target_redshift.normalize import normalize
+from target_redshift.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchResult:
+    """Counts of one batch."""
+
+    received: int = 0
+    inserted: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """Where a stream lands and how its versions are identified."""
+
+    schema: str
+    table: str
+    columns: tuple[Column, ...]
+    version_key: tuple[str, ...]
+    required: tuple[str, ...]
+
+
+def evolve_table(wh: Warehouse, plan: TablePlan) -> list[Column]:
+    """Create the table or add/widen columns; return the columns with the table's types.
+
+    Types are widened, never narrowed: a BIGINT column receiving numbers becomes DECIMAL, a
+    DECIMAL column receiving integers stays DECIMAL.
+    """
+    dialect = wh.dialect
+    wanted: list[tuple[str, LogicalType]] = [(c.name, c.type) for c in plan.columns]
+    if RECORD_HASH in plan.version_key:
+        wanted.append((RECORD_HASH, LogicalType.VARCHAR))
+    wanted += list(LOADER_COLUMNS.items())
+    wh.execute(dialect.create_schema(plan.schema))
+    existing = {
+        str(name): dialect.logical_from_catalog(str(data_type))
+        for name, data_type in wh.query(dialect.columns_query(plan.schema, plan.table))
+    }
+    if not existing:
+        wh.execute(dialect.create_table(plan.schema, plan.table, wanted))
+        return list(plan.columns)
+    effective: dict[str, LogicalType] = {}
+    for name, kind in wanted:
+        if name not in existing:
+            log.info("Adding column %s.%s.%s %s", plan.schema, plan.table, name, kind.value)
+            wh.execute(dialect.add_column(plan.schema, plan.table, name, kind))
+            effective[name] = kind
+            continue
+        wider = widen(existing[name], kind)
+        if wider != existing[name]:
+            log.info(
+                "Widening column %s.%s.%s from %s to %s",
+                plan.schema,
+                plan.table,
+                name,
+                existing[name].value,
+                wider.value,
+            )
+            for statement in dialect.widen_column(plan.schema, plan.table, name, wider):
+                wh.execute(statement)
+        effective[name] = wider
+    return [Column(c.name, c.source, effective[c.name]) for c in plan.columns]
+
+
+def load_batch(
+    wh: Warehouse,
+    local: duckdb.DuckDBPyConnection,
+    plan: TablePlan,
+    records: Sequence[dict[str, Any]],
+    load_id: str,
+    workdir: Path,
+) -> BatchResult:
+    """Land one batch; the merge and the rejects commit together or not at all."""
+    columns = evolve_table(wh, plan)
+    loaded_at = dt.datetime.now(tz=dt.UTC)
+    stem = f"{plan.table}-{uuid.uuid4().hex[:12]}"
+    batch = normalize(
+        local, records, columns, plan.version_key, plan.required, load_id, loaded_at, workdir, stem
+    )
+    dialect = wh.dialect
+    tmp = f"tmp_{stem.replace('-', '_')}"
+    location = wh.stage(batch.parquet_path, f"{load_id}/{stem}.parquet")
+    inserted = 0
+    try:
+        wh.begin()
+        try:
+            wh.execute(dialect.create_temp_table(tmp, batch.columns))
+            wh.execute(dialect.bulk_load(tmp, location))
+            inserted = wh.execute(
+                dialect.merge(plan.schema, plan.table, tmp, batch.columns, plan.version_key)
+            )
+            wh.execute(dialect.drop_temp_table(tmp))
+            if batch.rejects:
+                _write_rejects(wh, plan, batch.rejects, load_id, loaded_at)
+        except BaseException:
+            wh.rollback()
+            raise
+        wh.commit()
+    finally:
+        wh.unstage(location)
+    return BatchResult(
+        received=batch.rows_received,
+        inserted=inserted,
+        duplicate=batch.rows_received - len(batch.rejects) - inserted,
+        rejected=len(batch.rejects),
+    )
+
+
+def _write_rejects(
+    wh: Warehouse,
+    plan: TablePlan,
+    rejects: list[tuple[str, str]],
+    load_id: str,
+    loaded_at: dt.datetime,
+) -> None:
+    table = f"{plan.table}__rejects"
+    log.warning(
+        "%d record(s) of %s did not fit their schema; kept in %s.%s. First: %s",
+        len(rejects),
+        plan.table,
+        plan.schema,
+        table,
+        rejects[0][0],
+    )
+    wh.execute(wh.dialect.create_table(plan.schema, table, REJECT_COLUMNS))
+    wh.insert_rows(
+        plan.schema,
+        table,
+        [name for name, _ in REJECT_COLUMNS],
+        [(load_id, loaded_at, error, record) for error, record in rejects],
+    )

@@ -1,0 +1,214 @@
+"""Turn one batch of records into a typed, de-duplicated Parquet file plus its rejects.
+
+Every record of the batch is written once as JSON lines (orjson), then DuckDB (in memory)
+casts all columns at once. The rule for a value that does not fit its column: the record is
+rejected with a message naming the column and the value, and counted; nothing is dropped.
+Values are cast by their text: "19.99" fits a DECIMAL column, 1.5 does not fit a BIGINT one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+from target_redshift.columns import RECORD_HASH, Column, LogicalType
+from target_redshift.dialect import quote
+
+_DECIMAL = "DECIMAL(38,9)"
+
+
+@dataclass
+class NormalizedBatch:
+    """The outcome of normalizing one batch."""
+
+    parquet_path: Path
+    columns: list[tuple[str, LogicalType]]
+    rows_received: int
+    rows_staged: int
+    rows_duplicate_in_batch: int
+    rejects: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    msg = f"Cannot write a value of type {type(value).__name__} to JSON: {value!r}"
+    raise TypeError(msg)
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _cast(column: Column, raw: str) -> str | None:
+    """Typed expression reading the raw text column `raw`; None when no cast is needed."""
+    kind = column.type
+    if kind in (LogicalType.JSON, LogicalType.VARCHAR):
+        return None
+    if kind == LogicalType.BIGINT:
+        return (
+            f"CASE WHEN regexp_full_match({raw}, '\\s*[-+]?[0-9]+\\s*') "
+            f"THEN TRY_CAST({raw} AS BIGINT) END"
+        )
+    if kind == LogicalType.DECIMAL:
+        # DECIMAL(18,9) parses ~50x faster than DECIMAL(38,9); wide values take the slow path.
+        return (
+            f"COALESCE(CAST(TRY_CAST({raw} AS DECIMAL(18,9)) AS {_DECIMAL}), "
+            f"TRY_CAST({raw} AS {_DECIMAL}), CASE WHEN {raw} ILIKE '%e%' THEN "
+            f"TRY_CAST(TRY_CAST({raw} AS DOUBLE) AS {_DECIMAL}) END)"
+        )
+    if kind == LogicalType.TIMESTAMPTZ:
+        return f"TRY_CAST({raw} AS TIMESTAMPTZ)"
+    if kind == LogicalType.DATE:
+        return f"COALESCE(TRY_CAST({raw} AS DATE), CAST(TRY_CAST({raw} AS TIMESTAMPTZ) AS DATE))"
+    return f"TRY_CAST({raw} AS BOOLEAN)"
+
+
+def write_jsonl(records: Sequence[dict[str, Any]], path: Path) -> None:
+    """One JSON object a line; Decimal values become their exact text."""
+    dumps = orjson.dumps
+    with path.open("wb") as handle:
+        handle.write(b"\n".join([dumps(r, default=_json_default) for r in records]))
+        handle.write(b"\n")
+
+
+def normalize(
+    con: duckdb.DuckDBPyConnection,
+    records: Sequence[dict[str, Any]],
+    columns: Sequence[Column],
+    version_key: Sequence[str],
+    required: Sequence[str],
+    load_id: str,
+    loaded_at: dt.datetime,
+    workdir: Path,
+    stem: str,
+) -> NormalizedBatch:
+    """Cast, check and de-duplicate a batch; write the good rows to Parquet.
+
+    `version_key` names the columns identifying a version (RECORD_HASH for keyless streams);
+    `required` names columns that must not be NULL (the stream's key properties).
+    """
+    jsonl = workdir / f"{stem}.jsonl"
+    parquet = workdir / f"{stem}.parquet"
+    write_jsonl(records, jsonl)
+    try:
+        return _normalize_file(
+            con, jsonl, parquet, len(records), columns, version_key, required, load_id, loaded_at
+        )
+    finally:
+        jsonl.unlink(missing_ok=True)
+
+
+def _normalize_file(
+    con: duckdb.DuckDBPyConnection,
+    jsonl: Path,
+    parquet: Path,
+    received: int,
+    columns: Sequence[Column],
+    version_key: Sequence[str],
+    required: Sequence[str],
+    load_id: str,
+    loaded_at: dt.datetime,
+) -> NormalizedBatch:
+    spec = (
+        "{"
+        + ", ".join(
+            f"{_sql_text(c.source)}: '{'JSON' if c.type == LogicalType.JSON else 'VARCHAR'}'"
+            for c in columns
+        )
+        + "}"
+    )
+    source = (
+        f"read_json({_sql_text(str(jsonl))}, format='newline_delimited', columns={spec}, "
+        "maximum_object_size=67108864)"
+    )
+    # Inner query: each cast once, raw text kept beside the columns that need a cast.
+    inner: list[str] = []
+    bad: list[str] = []
+    messages: list[str] = []
+    for i, column in enumerate(columns):
+        raw = f"r.{quote(column.source)}"
+        typed = _cast(column, raw)
+        if typed is None:
+            inner.append(f"{raw} AS {quote(column.name)}")
+            continue
+        keep = quote(f"__raw_{i}")
+        inner.append(f"{typed} AS {quote(column.name)}")
+        inner.append(f"{raw} AS {keep}")
+        failure = f"({keep} IS NOT NULL AND {quote(column.name)} IS NULL)"
+        bad.append(failure)
+        messages.append(
+            f"CASE WHEN {failure} THEN {_sql_text(column.name + ': ')} || {keep} || "
+            f"{_sql_text(f' is not a valid {column.type.value}')} END"
+        )
+    by_name = {c.name: c for c in columns}
+    for key in required:
+        if key in by_name:
+            bad.append(f"{quote(key)} IS NULL")
+            messages.append(
+                f"CASE WHEN {quote(key)} IS NULL THEN "
+                f"{_sql_text(f'key property {key} is missing')} END"
+            )
+    content = sorted((c for c in columns if not c.name.startswith("_sdc_")), key=lambda c: c.name)
+    raw_of = {
+        c.name: (quote(f"__raw_{i}") if _cast(c, "x") is not None else quote(c.name))
+        for i, c in enumerate(columns)
+    }
+    record_json = (
+        "json_object(" + ", ".join(f"{_sql_text(c.name)}, {raw_of[c.name]}" for c in content) + ")"
+        if content
+        else "'{}'"
+    )
+    extra: list[str] = []
+    if RECORD_HASH in version_key:
+        extra.append(f"md5(CAST({record_json} AS VARCHAR)) AS {quote(RECORD_HASH)}")
+    flag = " OR ".join(bad) if bad else "FALSE"
+    con.execute("DROP TABLE IF EXISTS checked")
+    con.execute(
+        f"CREATE TEMP TABLE checked AS SELECT *, {flag} AS __bad"
+        + "".join(f", {e}" for e in extra)
+        + f" FROM (SELECT {', '.join(inner)} FROM {source} AS r)"
+    )
+    errors = "concat_ws('; ', " + ", ".join(messages) + ")" if messages else "''"
+    rejects = [
+        (str(error), str(record))
+        for error, record in con.execute(
+            f"SELECT {errors}, CAST({record_json} AS VARCHAR) FROM checked WHERE __bad"
+        ).fetchall()
+    ]
+    out_columns: list[tuple[str, LogicalType]] = [(c.name, c.type) for c in columns]
+    if extra:
+        out_columns.append((RECORD_HASH, LogicalType.VARCHAR))
+    names = [name for name, _ in out_columns]
+    order = 'ORDER BY "_sdc_sequence" DESC NULLS LAST' if "_sdc_sequence" in names else ""
+    partition = ", ".join(quote(k) for k in version_key)
+    select = ", ".join(quote(n) for n in names)
+    con.execute("DROP TABLE IF EXISTS staged")
+    con.execute(
+        f"CREATE TEMP TABLE staged AS SELECT {select}, {_sql_text(load_id)} AS _load_id, "
+        f"CAST({_sql_text(loaded_at.isoformat())} AS TIMESTAMPTZ) AS _loaded_at "
+        f"FROM checked WHERE NOT __bad "
+        f"QUALIFY row_number() OVER (PARTITION BY {partition} {order}) = 1"
+    )
+    out_columns += [("_load_id", LogicalType.VARCHAR), ("_loaded_at", LogicalType.TIMESTAMPTZ)]
+    row = con.execute("SELECT count(*) FROM staged").fetchone()
+    staged = int(row[0]) if row else 0
+    con.execute(f"COPY staged TO {_sql_text(str(parquet))} (FORMAT PARQUET)")
+    con.execute("DROP TABLE checked")
+    con.execute("DROP TABLE staged")
+    valid = received - len(rejects)
+    return NormalizedBatch(
+        parquet_path=parquet,
+        columns=out_columns,
+        rows_received=received,
+        rows_staged=staged,
+        rows_duplicate_in_batch=valid - staged,
+        rejects=rejects,
+    )

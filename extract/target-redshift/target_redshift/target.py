@@ -1,0 +1,218 @@
+"""target-redshift: Singer target writing append-only version logs to Redshift or DuckDB."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime as dt
+import tempfile
+import typing as t
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+from singer_sdk import typing as th
+from singer_sdk.target_base import Target
+
+from target_redshift.loader import TablePlan, load_batch
+from target_redshift.loadlog import StreamTally, write_load_log
+from target_redshift.reader import ExactNumberReader
+from target_redshift.sink import RedshiftSink
+from target_redshift.warehouse import DuckDBWarehouse, Warehouse, redshift_from_config
+
+if t.TYPE_CHECKING:
+    from collections.abc import Sequence
+
+
+class TargetRedshift(Target):
+    """Singer target for BrightCart's raw landing tables."""
+
+    name = "target-redshift"
+    default_sink_class = RedshiftSink
+    message_reader_class = ExactNumberReader
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "backend",
+            th.StringType,
+            default="duckdb",
+            allowed_values=["duckdb", "redshift"],
+            description="duckdb (local file) or redshift (S3 staging + COPY)",
+        ),
+        th.Property("lane", th.StringType, default="", description="Written to the load log"),
+        th.Property("default_target_schema", th.StringType, default="raw"),
+        th.Property("path", th.StringType, description="DuckDB warehouse file"),
+        th.Property("lock_timeout_seconds", th.NumberType, default=60),
+        th.Property("staging_dir", th.StringType, description="Local folder for batch files"),
+        th.Property("host", th.StringType),
+        th.Property("port", th.IntegerType, default=5439),
+        th.Property("user", th.StringType),
+        th.Property("password", th.StringType, secret=True),
+        th.Property("dbname", th.StringType),
+        th.Property("s3_bucket", th.StringType),
+        th.Property("s3_prefix", th.StringType, default="loader-staging/"),
+        th.Property("iam_role_arn", th.StringType),
+        th.Property("region", th.StringType),
+        th.Property(
+            "version_key_properties",
+            th.ObjectType(additional_properties=th.ArrayType(th.StringType)),
+            description="Per stream: the columns that identify a version (overrides key+bookmark)",
+        ),
+        th.Property(
+            "replication_keys",
+            th.ObjectType(additional_properties=th.StringType),
+            description="Per stream: replication key when the tap's SCHEMA has no bookmark",
+        ),
+    ).to_dict()
+
+    def __init__(self, **kwargs: t.Any) -> None:
+        super().__init__(**kwargs)
+        self.max_parallelism = 1
+        self.load_id = uuid.uuid4().hex
+        self._bookmarks: dict[str, str] = {}
+        self.tallies: dict[str, StreamTally] = {}
+        self._redshift: Warehouse | None = None
+        self._local = duckdb.connect()
+        self._local.execute("SET TimeZone = 'UTC'")
+        base = self.config.get("staging_dir") or str(
+            Path(tempfile.gettempdir()) / "target-redshift"
+        )
+        self.workdir = Path(base) / self.load_id
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        if isinstance(self.message_reader, ExactNumberReader):
+            self.message_reader.on_failure = self._log_failure
+
+    @property
+    def target_schema(self) -> str:
+        return str(self.config.get("default_target_schema") or "raw").lower()
+
+    def version_key_override(self, stream: str) -> Sequence[str] | None:
+        overrides = self.config.get("version_key_properties") or {}
+        return overrides.get(stream)
+
+    def replication_key(self, stream: str) -> str | None:
+        configured = (self.config.get("replication_keys") or {}).get(stream)
+        key = configured or self._bookmarks.get(stream)
+        return key.lower() if key else None
+
+    def _process_schema_message(self, message_dict: dict) -> None:
+        bookmarks = message_dict.get("bookmark_properties") or []
+        if isinstance(bookmarks, str):
+            bookmarks = [bookmarks]
+        stream = message_dict.get("stream", "")
+        if bookmarks:
+            self._bookmarks[stream] = str(bookmarks[0])
+        super()._process_schema_message(message_dict)
+        if bookmarks:
+            for stream_map in self.mapper.stream_maps.get(stream, []):
+                self._bookmarks[stream_map.stream_alias] = str(bookmarks[0])
+
+    def _process_record_message(self, message_dict: dict) -> None:
+        """The SDK's record path minus the per-record steps this target does per batch.
+
+        Kept: stream maps, Singer metadata, counters, draining a full sink. Left to the batch
+        (normalize.py): JSON-schema validation, timestamp parsing, key-property checks.
+        """
+        if "record" not in message_dict or "stream" not in message_dict:
+            super()._process_record_message(message_dict)  # raises the SDK's clear error
+            return
+        stream_name = message_dict["stream"]
+        if stream_name not in self.mapper.stream_maps:
+            self._assert_sink_exists(stream_name)
+        for stream_map in self.mapper.stream_maps[stream_name]:
+            record = stream_map.transform(copy.copy(message_dict["record"]))
+            if record is None:
+                continue
+            alias = stream_map.stream_alias
+            self._assert_sink_exists(alias)
+            sink = self._sinks_active[alias]
+            context = sink._get_context(record)
+            if sink.include_sdc_metadata_properties:
+                sink._add_sdc_metadata_to_record(record, message_dict, context)
+            else:
+                sink._remove_sdc_metadata_from_record(record)
+            sink.tally_record_read()
+            sink.process_record(record, context)
+            sink.record_counter_metric.increment()
+            if sink.is_full:
+                self.drain_one(sink)
+        self._handle_max_record_age()
+
+    @contextlib.contextmanager
+    def warehouse(self) -> Iterator[Warehouse]:
+        """A DuckDB file opened for the duration of a step, or the one Redshift connection."""
+        if self.config.get("backend", "duckdb") == "redshift":
+            if self._redshift is None:
+                self._redshift = redshift_from_config(dict(self.config))
+            yield self._redshift
+            return
+        path = self.config.get("path")
+        if not path:
+            msg = "backend=duckdb needs the setting 'path' (the warehouse file). Set it and rerun."
+            raise ValueError(msg)
+        wh = DuckDBWarehouse(str(path), float(self.config.get("lock_timeout_seconds", 60)))
+        try:
+            yield wh
+        finally:
+            wh.close()
+
+    def load(self, stream: str, plan: TablePlan, records: list[dict]) -> None:
+        """Land one batch of a stream and add its counts to the run's tally."""
+        tally = self.tallies.get(stream)
+        if tally is None:
+            tally = StreamTally(
+                schema=plan.schema,
+                table=plan.table,
+                started_at=dt.datetime.now(tz=dt.UTC),
+            )
+            self.tallies[stream] = tally
+        tally.high_water_column = self.replication_key(stream)
+        tally.received += len(records)
+        with self.warehouse() as wh:
+            result = load_batch(wh, self._local, plan, records, self.load_id, self.workdir)
+        tally.inserted += result.inserted
+        tally.duplicate += result.duplicate
+        tally.rejected += result.rejected
+        self.logger.info(
+            "Loaded %s.%s: %d received, %d inserted, %d duplicate, %d rejected",
+            plan.schema,
+            plan.table,
+            result.received,
+            result.inserted,
+            result.duplicate,
+            result.rejected,
+        )
+
+    def _log_run(self, status: str) -> None:
+        with self.warehouse() as wh:
+            write_load_log(
+                wh, self.load_id, str(self.config.get("lane") or ""), self.tallies, status
+            )
+
+    def process_endofpipe(self) -> None:
+        try:
+            super().process_endofpipe()
+        except Exception:
+            self._log_failure()
+            raise
+        self._log_run("succeeded")
+        self._close()
+
+    def _log_failure(self) -> None:
+        try:
+            self._log_run("failed")
+        except Exception:
+            self.logger.exception("Could not write the failed run to raw_meta.load_log")
+        self._close()
+
+    def _close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.workdir.rmdir()
+        if self._redshift is not None:
+            self._redshift.close()
+            self._redshift = None
+
+
+if __name__ == "__main__":
+    TargetRedshift.cli()
