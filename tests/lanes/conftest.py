@@ -1,0 +1,76 @@
+"""A generated world loaded through the real Meltano lanes, shared by the lane tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+import psycopg
+import pytest
+
+from brightcart_ops.lanes import LANES, LaneResult, run_lane
+from brightcart_world.generator import generate
+from brightcart_world.settings import Settings
+
+SHOP_KEYS = {
+    "customers": "customer_id",
+    "sellers": "seller_id",
+    "products": "product_id",
+    "orders": "order_id",
+    "order_items": "order_item_id",
+    "payments": "payment_id",
+    "refunds": "refund_id",
+    "heartbeat": "writer",
+}
+CRM_OBJECTS = ["Account", "Contact", "Lead", "Campaign", "CampaignMember", "Opportunity"]
+
+
+@dataclass
+class LoadedWorld:
+    settings: Settings
+    runs: list[dict[str, LaneResult]] = field(default_factory=list)
+    started: list[datetime] = field(default_factory=list)
+
+    def run_all(self) -> dict[str, LaneResult]:
+        self.started.append(datetime.now(UTC))
+        results = {
+            name: run_lane(self.settings, lane.job, "dev", attempts=1)
+            for name, lane in LANES.items()
+        }
+        self.runs.append(results)
+        return results
+
+    def warehouse(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.settings.warehouse), read_only=True)
+
+    def source(self) -> psycopg.Connection[tuple[object, ...]]:
+        return psycopg.connect(self.settings.pg_dsn, autocommit=True)
+
+    def inserted(self, run: int, lane: str) -> dict[str, int]:
+        """rows_inserted per stream in the load log during the given run of all lanes."""
+        result = self.runs[run][lane]
+        assert result.status == "succeeded", result.error
+        until = self.started[run + 1] if run + 1 < len(self.started) else datetime.now(UTC)
+        with self.warehouse() as wh:
+            rows = wh.execute(
+                "SELECT stream, sum(rows_inserted) FROM raw_meta.load_log "
+                "WHERE lane = ? AND started_at >= ? AND started_at < ? GROUP BY stream",
+                [lane, self.started[run], until],
+            ).fetchall()
+        return {str(stream): int(count) for stream, count in rows}
+
+
+@pytest.fixture(scope="module")
+def loaded_world(sources: Settings) -> Iterator[LoadedWorld]:
+    generate(
+        sources,
+        seed=7,
+        start=datetime(2026, 11, 1, tzinfo=UTC),
+        end=datetime(2026, 11, 2, tzinfo=UTC),
+        scale=0.002,
+    )
+    world = LoadedWorld(sources)
+    world.run_all()
+    yield world
