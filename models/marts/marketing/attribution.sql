@@ -1,0 +1,148 @@
+MODEL (
+  name marts_marketing.attribution,
+  kind INCREMENTAL_BY_TIME_RANGE (
+    time_column order_completed_at,
+    lookback 72
+  ),
+  owner growth_data,
+  cron '@hourly',
+  grain (order_id, session_key),
+  signals (sources_landed(sources := ['events', 'shop'])),
+  audits (
+    not_null(columns := (order_id, session_key, order_completed_at, order_net_revenue)),
+    unique_combination_of_columns(columns := (order_id, session_key)),
+    forall(criteria := (
+      credit_first_touch BETWEEN 0 AND 1,
+      credit_last_touch BETWEEN 0 AND 1,
+      credit_linear BETWEEN 0 AND 1,
+      credit_position_based BETWEEN 0 AND 1
+    )),
+    assert_attribution_credits_sum_to_one,
+    /* referential integrity to Salesforce, non-blocking: a touch whose utm_campaign is not a
+       Salesforce campaign is flagged (is_known_campaign is computed in touchpoints, which runs
+       assert_references against staging.stg_crm__campaigns) */
+    forall_non_blocking(criteria := (is_known_campaign))
+  ),
+  description 'Multi-touch attribution of shop orders to marketing touches. One row per order and touching session (30-day touch lookback), with the credit and attributed net revenue of that touch under four rules: first touch, last touch, linear and position-based (40/20/40); per order and rule the credits sum to exactly 1 and the attributed revenue to exactly the order net revenue.'
+);
+
+WITH orders AS (
+  /* the order must exist in the shop; its net revenue is the KPI definition applied to the
+     order's ledger entries (net sales minus refunds and chargebacks booked so far) */
+  SELECT
+    o.order_id,
+    o.customer_id AS shop_customer_id,
+    o.placed_at,
+    o.paid_at,
+    o.status,
+    COALESCE(l.order_net_revenue, 0) AS order_net_revenue
+  FROM staging.stg_shop__orders AS o
+  LEFT JOIN (
+    SELECT
+      order_id,
+      @kpi_net_revenue() AS order_net_revenue
+    FROM marts_finance.revenue_ledger
+    /* bounded above so a rerun of an old interval reproduces the same figure: refunds booked
+       later than 72 hours after the interval are finance's, not attribution's */
+    WHERE
+      entry_at BETWEEN @start_dt - INTERVAL '1 day' AND @end_dt + INTERVAL '72 hours'
+    GROUP BY
+      order_id
+  ) AS l
+    ON l.order_id = o.order_id
+), touches AS (
+  SELECT
+    t.*,
+    o.shop_customer_id,
+    o.paid_at,
+    o.status AS order_status,
+    o.order_net_revenue,
+    /* credits; the last touch takes the rounding remainder so each rule sums to exactly 1 */
+    CASE WHEN t.touch_number = 1 THEN 1 ELSE 0 END AS credit_first_touch,
+    CASE WHEN t.touch_number = t.touches_in_path THEN 1 ELSE 0 END AS credit_last_touch,
+    CASE
+      WHEN t.touch_number < t.touches_in_path THEN ROUND(1.0 / t.touches_in_path, 6)
+      ELSE 1 - ROUND(1.0 / t.touches_in_path, 6) * (t.touches_in_path - 1)
+    END AS credit_linear,
+    CASE
+      WHEN t.touches_in_path = 1 THEN 1
+      WHEN t.touches_in_path = 2 THEN 0.5
+      WHEN t.touch_number = 1 THEN 0.4
+      WHEN t.touch_number < t.touches_in_path THEN ROUND(0.2 / (t.touches_in_path - 2), 6)
+      ELSE 0.6 - ROUND(0.2 / (t.touches_in_path - 2), 6) * (t.touches_in_path - 2)
+    END AS credit_position_based
+  FROM marts_marketing.touchpoints AS t
+  JOIN orders AS o
+    ON o.order_id = t.order_id
+  WHERE
+    t.order_completed_at BETWEEN @start_dt AND @end_dt
+), rounded AS (
+  SELECT
+    *,
+    ROUND(credit_first_touch * order_net_revenue, 2) AS rounded_first_touch,
+    ROUND(credit_last_touch * order_net_revenue, 2) AS rounded_last_touch,
+    ROUND(credit_linear * order_net_revenue, 2) AS rounded_linear,
+    ROUND(credit_position_based * order_net_revenue, 2) AS rounded_position_based
+  FROM touches
+), allocated AS (
+  /* money is rounded to cents per touch; the last touch gets the remainder, so the attributed
+     revenue of an order adds up to its net revenue to the cent */
+  SELECT
+    *,
+    order_net_revenue - COALESCE(SUM(rounded_first_touch) OVER (PARTITION BY order_id ORDER BY touch_number ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS rest_first_touch,
+    order_net_revenue - COALESCE(SUM(rounded_last_touch) OVER (PARTITION BY order_id ORDER BY touch_number ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS rest_last_touch,
+    order_net_revenue - COALESCE(SUM(rounded_linear) OVER (PARTITION BY order_id ORDER BY touch_number ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS rest_linear,
+    order_net_revenue - COALESCE(SUM(rounded_position_based) OVER (PARTITION BY order_id ORDER BY touch_number ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS rest_position_based
+  FROM rounded
+)
+SELECT
+  order_id::BIGINT AS order_id, /* shop order id */
+  session_key::VARCHAR AS session_key, /* touching session */
+  order_completed_at::TIMESTAMPTZ AS order_completed_at, /* UTC time of the order_completed event (the incremental key) */
+  COALESCE(shop_customer_id, customer_id)::BIGINT AS customer_id, /* buying customer (shop order) */
+  paid_at::TIMESTAMPTZ AS paid_at, /* UTC payment time of the order; NULL if never paid */
+  order_status::VARCHAR AS order_status, /* current shop status of the order */
+  session_started_at::TIMESTAMPTZ AS session_started_at, /* UTC start of the touching session */
+  touch_number::BIGINT AS touch_number, /* position of the touch on the path, 1 = first */
+  touches_in_path::BIGINT AS touches_in_path, /* sessions on the path */
+  channel::VARCHAR AS channel, /* channel of the touch */
+  utm_source::VARCHAR AS utm_source, /* utm_source of the touch */
+  utm_medium::VARCHAR AS utm_medium, /* utm_medium of the touch */
+  utm_campaign::VARCHAR AS utm_campaign, /* utm_campaign of the touch */
+  campaign_id::VARCHAR AS campaign_id, /* Salesforce Campaign Id, NULL if unknown */
+  campaign_name::VARCHAR AS campaign_name, /* Salesforce campaign name */
+  is_known_campaign::BOOLEAN AS is_known_campaign, /* false when utm_campaign is not a Salesforce campaign */
+  CAST(credit_first_touch AS DECIMAL(9, 6)) AS credit_first_touch, /* first-touch credit: 1 for the first session, else 0 */
+  CAST(credit_last_touch AS DECIMAL(9, 6)) AS credit_last_touch, /* last-touch credit: 1 for the converting session, else 0 */
+  CAST(credit_linear AS DECIMAL(9, 6)) AS credit_linear, /* linear credit: 1/n each (last touch takes the rounding remainder) */
+  CAST(credit_position_based AS DECIMAL(9, 6)) AS credit_position_based, /* position-based credit: 40% first, 40% last, 20% shared by the middle (50/50 for two touches) */
+  @money(order_net_revenue) AS order_net_revenue, /* net revenue of the order (KPI net_revenue over its ledger entries) */
+  @money(CASE WHEN touch_number = touches_in_path THEN rest_first_touch ELSE rounded_first_touch END) AS revenue_first_touch, /* net revenue attributed under first touch */
+  @money(CASE WHEN touch_number = touches_in_path THEN rest_last_touch ELSE rounded_last_touch END) AS revenue_last_touch, /* net revenue attributed under last touch */
+  @money(CASE WHEN touch_number = touches_in_path THEN rest_linear ELSE rounded_linear END) AS revenue_linear, /* net revenue attributed under linear */
+  @money(CASE WHEN touch_number = touches_in_path THEN rest_position_based ELSE rounded_position_based END) AS revenue_position_based /* net revenue attributed under position-based */
+FROM allocated;
+
+AUDIT (
+  name assert_attribution_credits_sum_to_one,
+  blocking TRUE
+);
+/* every attributed order gives exactly 1 of credit, and exactly its net revenue, under each rule */
+SELECT
+  order_id,
+  SUM(credit_first_touch) AS first_touch,
+  SUM(credit_last_touch) AS last_touch,
+  SUM(credit_linear) AS linear,
+  SUM(credit_position_based) AS position_based
+FROM @this_model
+GROUP BY
+  order_id
+HAVING
+  SUM(credit_first_touch) <> 1
+  OR SUM(credit_last_touch) <> 1
+  OR SUM(credit_linear) <> 1
+  OR SUM(credit_position_based) <> 1
+  OR SUM(revenue_first_touch) <> MAX(order_net_revenue)
+  OR SUM(revenue_last_touch) <> MAX(order_net_revenue)
+  OR SUM(revenue_linear) <> MAX(order_net_revenue)
+  OR SUM(revenue_position_based) <> MAX(order_net_revenue)

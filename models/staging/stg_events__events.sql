@@ -1,0 +1,72 @@
+MODEL (
+  name staging.stg_events__events,
+  kind INCREMENTAL_BY_TIME_RANGE (
+    time_column occurred_at,
+    /* 72 hourly intervals: events arrive up to 72 h after they occurred (see docs/marketing.md) */
+    lookback 72
+  ),
+  owner growth_data,
+  cron '@hourly',
+  grain event_id,
+  signals (sources_landed(sources := ['events'])),
+  audits (
+    not_null(columns := (event_id, event_type, occurred_at, received_at, anonymous_id)),
+    unique_values(columns := (event_id)),
+    accepted_values(
+      column := event_type,
+      is_in := ('page_view', 'product_view', 'add_to_cart', 'checkout_started', 'order_completed', 'signup')
+    ),
+    /* row-count anomaly and null spike against the trailing week (non-blocking, they alert) */
+    assert_row_count_vs_baseline(time_column := occurred_at, baseline_days := 7, min_ratio := 0.5, min_baseline := 20),
+    assert_null_rate_vs_baseline(time_column := occurred_at, column := page_path, baseline_days := 7, max_increase := 0.2, min_rows := 10)
+  ),
+  description 'Clickstream events, typed and deduplicated. One row per event_id (the first received copy wins), keyed to occurred_at (UTC); events received more than 72 hours after they occurred are excluded on every run so reruns and restatements give identical rows.'
+);
+
+WITH landed AS (
+  SELECT
+    event_id,
+    event_type,
+    occurred_at,
+    received_at,
+    anonymous_id,
+    customer_id,
+    session_id,
+    s3_key,
+    line_number,
+    payload,
+    ROW_NUMBER() OVER (
+      PARTITION BY event_id
+      ORDER BY received_at, object_last_modified, s3_key, line_number
+    ) AS copy_rank
+  FROM raw_events.events
+  WHERE
+    occurred_at BETWEEN @start_dt AND @end_dt
+    /* the late-arrival cutoff equals the lookback, so every run sees the same set of events */
+    AND received_at <= occurred_at + INTERVAL '72 hours'
+)
+SELECT
+  event_id::VARCHAR AS event_id, /* event UUID from the producer; primary key */
+  event_type::VARCHAR AS event_type, /* page_view, product_view, add_to_cart, checkout_started, order_completed or signup */
+  occurred_at::TIMESTAMPTZ AS occurred_at, /* UTC time the event happened on the device (business time) */
+  received_at::TIMESTAMPTZ AS received_at, /* UTC time the collector received the event */
+  anonymous_id::VARCHAR AS anonymous_id, /* device/browser identifier; the sessionization key */
+  customer_id::BIGINT AS customer_id, /* shop customer id when the visitor was logged in, else NULL */
+  session_id::VARCHAR AS client_session_id, /* the client's own session id (informational; int_sessions recomputes sessions) */
+  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'utm_source'), '')::VARCHAR AS utm_source, /* utm_source of the landing URL, NULL if absent */
+  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'utm_medium'), '')::VARCHAR AS utm_medium, /* utm_medium, NULL if absent */
+  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'utm_campaign'), '')::VARCHAR AS utm_campaign, /* utm_campaign; joins Salesforce Campaign.utm_campaign__c */
+  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'utm_content'), '')::VARCHAR AS utm_content, /* utm_content (creative), NULL if absent */
+  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'utm_term'), '')::VARCHAR AS utm_term, /* utm_term (keyword), NULL if absent */
+  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'page', 'path'), '')::VARCHAR AS page_path, /* URL path of the page */
+  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'page', 'referrer'), '')::VARCHAR AS page_referrer, /* HTTP referrer, NULL when empty */
+  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'context', 'device_type'), '')::VARCHAR AS device_type, /* device type reported by the client */
+  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'properties', 'product_id'), '')::BIGINT AS product_id, /* properties.product_id for product events */
+  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'properties', 'order_id'), '')::BIGINT AS order_id, /* properties.order_id; set on order_completed */
+  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'properties', 'revenue'), '')::DECIMAL(12, 2) AS revenue, /* properties.revenue as reported by the client (the shop order is the money truth) */
+  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'properties', 'currency'), '')::VARCHAR AS currency, /* properties.currency (ISO 4217) */
+  s3_key::VARCHAR AS s3_key, /* S3 object of the first received copy (lineage to the landing file) */
+  line_number::BIGINT AS line_number /* line of that copy inside the object */
+FROM landed
+WHERE
+  copy_rank = 1
