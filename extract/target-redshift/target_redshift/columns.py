@@ -77,7 +77,8 @@ def _format_of(prop: dict[str, Any]) -> str | None:
 
 def logical_type(prop: dict[str, Any]) -> LogicalType:
     """Return the warehouse type for one JSON-schema property (docs/architecture.md)."""
-    types = [t for t in _types_of(prop) if t != "null"]
+    # anyOf branches may repeat a type (tap-salesforce: a date-time string or any string).
+    types = list(dict.fromkeys(t for t in _types_of(prop) if t != "null"))
     fmt = _format_of(prop)
     if not types:
         return LogicalType.JSON if not prop else LogicalType.VARCHAR
