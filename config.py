@@ -1,1 +1,48 @@
-"""SQLMesh project configuration (placeholder until the warehouse lands)."""
+"""SQLMesh project configuration for the BrightCart warehouse.
+
+Gateways are built in brightcart_sqlmesh.gateways so that this file stays short.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+from sqlmesh.core.config import Config, LinterConfig, ModelDefaultsConfig
+from sqlmesh.core.notification_target import NotificationTarget
+
+from brightcart_sqlmesh.gateways import gateways
+
+os.environ.setdefault("SQLMESH__DISABLE_ANONYMIZED_ANALYTICS", "1")
+
+
+# --- Publish notification target (registered here; written by the publish part) -------------
+# BRIGHTCART_NOTIFY may name a module exposing ``targets() -> list[NotificationTarget]``;
+# otherwise ``brightcart_sqlmesh.notify.targets()`` is used when that module exists.
+def _notification_targets() -> list[NotificationTarget]:
+    module_name = os.environ.get("BRIGHTCART_NOTIFY") or "brightcart_sqlmesh.notify"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name is not None and module_name.startswith(error.name):
+            return []
+        raise
+    factory = getattr(module, "targets", None)
+    return list(factory()) if callable(factory) else []
+
+
+config = Config(
+    gateways=gateways(),
+    default_gateway="local",
+    model_defaults=ModelDefaultsConfig(
+        dialect="redshift",
+        # First day of modelled history; backfills never go before it.
+        start=os.environ.get("BRIGHTCART_WAREHOUSE_START", "2024-10-01"),
+    ),
+    disable_anonymized_analytics=True,
+    linter=LinterConfig(
+        enabled=True,
+        rules={"redshiftportablefunctions", "incrementalmodelcontract", "ambiguousorinvalidcolumn"},
+    ),
+    notification_targets=_notification_targets(),
+)

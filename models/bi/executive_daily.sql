@@ -1,0 +1,51 @@
+MODEL (
+  name bi.executive_daily,
+  kind VIEW,
+  owner finance_data,
+  cron '@daily',
+  grain revenue_date,
+  audits (
+    not_null(columns := (revenue_date, gmv, net_revenue, orders)),
+    unique_values(columns := (revenue_date))
+  ),
+  description 'One row per day with money movement. Executive KPIs per UTC day; GMV, net sales, commission revenue, refunds, net revenue, orders, AOV, refund rate and new customers, each from the shared KPI macros.'
+);
+
+WITH money AS (
+  SELECT
+    CAST(DATE_TRUNC('day', entry_at) AS DATE) AS revenue_date,
+    @kpi_gmv() AS gmv,
+    @kpi_discounts() AS discounts,
+    @kpi_net_sales() AS net_sales,
+    @kpi_commission_revenue() AS commission_revenue,
+    @kpi_refunds() AS refunds,
+    @kpi_net_revenue() AS net_revenue,
+    @kpi_orders() AS orders
+  FROM marts_finance.revenue_ledger
+  GROUP BY
+    1
+), newcomers AS (
+  SELECT
+    CAST(DATE_TRUNC('day', first_order_at) AS DATE) AS revenue_date,
+    @kpi_new_customers(customer_id, TRUE) AS new_customers
+  FROM marts_customers.customers
+  WHERE
+    NOT first_order_at IS NULL
+  GROUP BY
+    1
+)
+SELECT
+  m.revenue_date, /* UTC calendar day */
+  m.gmv, /* GMV */
+  m.discounts, /* discounts, positive */
+  m.net_sales, /* GMV - discounts */
+  m.commission_revenue, /* marketplace commission */
+  m.refunds, /* refunds + chargebacks, positive */
+  m.net_revenue, /* net sales - refunds */
+  m.orders, /* distinct paid orders */
+  @kpi_aov(m.net_sales, m.orders) AS aov, /* net sales / orders */
+  @kpi_refund_rate(m.refunds, m.net_sales) AS refund_rate, /* refunds / net sales */
+  COALESCE(n.new_customers, 0) AS new_customers /* customers whose first paid order was this day */
+FROM money AS m
+LEFT JOIN newcomers AS n
+  ON n.revenue_date = m.revenue_date

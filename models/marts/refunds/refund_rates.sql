@@ -1,0 +1,42 @@
+MODEL (
+  name marts_refunds.refund_rates,
+  kind INCREMENTAL_BY_TIME_RANGE (
+    time_column period_date,
+    lookback 3
+  ),
+  owner finance_data,
+  cron '@daily',
+  grain (period_date, category, seller_id),
+  audits (
+    not_null(columns := (period_date, category)),
+    unique_combination_of_columns(columns := (period_date, category, seller_id))
+  ),
+  description 'One row per day, category and seller with net sales or refunds that day. Refund rate per UTC day; refund rate = refunds (incl. chargebacks) / net sales of the same day and slice.'
+);
+
+WITH by_slice AS (
+  SELECT
+    CAST(DATE_TRUNC('day', entry_at) AS DATE) AS period_date,
+    category,
+    seller_id,
+    @kpi_net_sales() AS net_sales,
+    @kpi_refunds() AS refunds,
+    @money(-SUM(CASE WHEN entry_type = 'chargeback' THEN amount ELSE 0 END)) AS chargebacks
+  FROM marts_finance.revenue_ledger
+  WHERE
+    entry_at BETWEEN @start_ts AND @end_ts
+    AND entry_type IN ('sale', 'discount', 'refund', 'chargeback')
+  GROUP BY
+    1,
+    2,
+    3
+)
+SELECT
+  period_date, /* UTC day */
+  category, /* product category; unallocated for whole-order refunds */
+  seller_id, /* seller; NULL for whole-order refunds */
+  net_sales, /* GMV - discounts of the day */
+  refunds, /* refunds + chargebacks of the day, positive */
+  chargebacks, /* chargebacks of the day, positive */
+  @kpi_refund_rate(refunds, net_sales) AS refund_rate /* refunds / net sales; NULL without sales */
+FROM by_slice

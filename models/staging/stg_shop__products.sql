@@ -1,0 +1,41 @@
+MODEL (
+  name staging.stg_shop__products,
+  kind VIEW,
+  owner data_platform,
+  cron '@hourly',
+  grain product_id,
+  audits (
+    not_null(columns := (product_id, seller_id, category)),
+    unique_values(columns := (product_id))
+  ),
+  description 'One row per product_id. Current product catalogue; the latest landed version (by updated_at, then _sdc_sequence), hard deletes removed.'
+);
+
+WITH versions AS (
+  SELECT
+    product_id,
+    seller_id,
+    sku,
+    name,
+    category,
+    price,
+    active,
+    created_at,
+    updated_at,
+    _sdc_deleted_at,
+    ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY updated_at DESC, _sdc_sequence DESC) AS version_rank
+  FROM raw_shop.products
+)
+SELECT
+  CAST(product_id AS BIGINT) AS product_id, /* shop product id (primary key) */
+  CAST(seller_id AS BIGINT) AS seller_id, /* seller offering the product */
+  CAST(sku AS VARCHAR) AS sku, /* stock keeping unit */
+  CAST(name AS VARCHAR) AS product_name, /* product display name */
+  CAST(category AS VARCHAR) AS category, /* product category used in revenue breakdowns */
+  CAST(price AS DECIMAL(12, 2)) AS list_price, /* current list price in order currency */
+  CAST(active AS BOOLEAN) AS is_active, /* listed for sale now */
+  CAST(created_at AS TIMESTAMPTZ) AS created_at, /* creation time, UTC */
+  CAST(updated_at AS TIMESTAMPTZ) AS updated_at /* source time of this version, UTC */
+FROM versions
+WHERE
+  version_rank = 1 AND _sdc_deleted_at IS NULL

@@ -1,0 +1,56 @@
+"""Signal: run an interval only once every source lane it reads has landed past its end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from datetime import datetime
+
+from sqlmesh import DatetimeRanges, ExecutionContext, signal
+
+LOAD_LOG = "raw_meta.load_log"
+
+
+def _as_utc(value: t.Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return t.cast(datetime, value.replace(tzinfo=dt.UTC))
+    return t.cast(datetime, value.astimezone(dt.UTC))
+
+
+def lane_high_water_marks(context: ExecutionContext, lanes: list[str]) -> dict[str, datetime]:
+    """max(high_water_mark) over succeeded load log rows, per lane."""
+    listed = ", ".join("'" + lane.replace("'", "''") + "'" for lane in lanes)
+    rows = context.engine_adapter.fetchall(
+        f"SELECT lane, MAX(high_water_mark) FROM {LOAD_LOG} "
+        f"WHERE status = 'succeeded' AND lane IN ({listed}) GROUP BY lane"
+    )
+    marks: dict[str, datetime] = {}
+    for lane, mark in rows:
+        landed = _as_utc(mark)
+        if landed is not None:
+            marks[str(lane)] = landed
+    return marks
+
+
+def ready_intervals(
+    batch: DatetimeRanges, marks: dict[str, datetime], lanes: list[str]
+) -> DatetimeRanges:
+    """The intervals of the batch whose end is at or before every lane's high-water mark."""
+    if any(lane not in marks for lane in lanes):
+        return []
+    landed_to = min(marks[lane] for lane in lanes)
+    return [interval for interval in batch if _as_utc(interval[1]) <= landed_to]  # type: ignore[operator]
+
+
+@signal()
+def sources_landed(
+    batch: DatetimeRanges, context: ExecutionContext, sources: list[str]
+) -> bool | DatetimeRanges:
+    """True for the intervals every lane in ``sources`` has landed; see raw_meta.load_log."""
+    lanes = [str(source) for source in sources]
+    ready = ready_intervals(batch, lane_high_water_marks(context, lanes), lanes)
+    return True if len(ready) == len(batch) else ready

@@ -1,0 +1,54 @@
+"""Fixtures for the warehouse tests: temp project copies on real DuckDB files (and PostgreSQL)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sqlmesh import Context
+
+from . import project
+
+
+@dataclass
+class Built:
+    """A temp copy of the project planned into prod on a DuckDB warehouse holding the fixture."""
+
+    workdir: Path
+    project: Path
+    context: Context
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.context.engine_adapter.fetchall(sql)]
+
+    def checksum(self, table: str) -> tuple[Any, ...]:
+        """Row count and an order-independent hash over every row of ``table`` (DuckDB)."""
+        return self.rows(f"SELECT COUNT(*), SUM(HASH(CAST(t AS VARCHAR))) FROM {table} AS t")[0]
+
+
+def build(prefix: str, monkeypatch: pytest.MonkeyPatch) -> Built:
+    workdir = project.temp_dir(prefix)
+    copy = project.copy_project(workdir / "project")
+    for name, value in project.duckdb_env(workdir).items():
+        monkeypatch.setenv(name, value)
+    project.load_duckdb_fixture(workdir / "warehouse.duckdb")
+    context = project.context(copy)
+    context.plan(auto_apply=True, no_prompts=True)
+    return Built(workdir, copy, context)
+
+
+@pytest.fixture(scope="module")
+def built() -> Iterator[Built]:
+    """One planned project per test module; tests in a module may share and extend its state."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        result = build("build-", monkeypatch)
+        try:
+            yield result
+        finally:
+            result.context.close()
+            shutil.rmtree(result.workdir, ignore_errors=True)
