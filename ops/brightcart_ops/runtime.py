@@ -8,6 +8,8 @@ from pathlib import Path
 
 from brightcart_world.settings import REPO_ROOT, Settings
 
+PROJECT_ROOT = REPO_ROOT
+
 
 def step_env(settings: Settings, environment: str = "dev") -> dict[str, str]:
     """Variables a Meltano or SQLMesh subprocess needs, on top of the current environment."""
@@ -32,6 +34,7 @@ def step_env(settings: Settings, environment: str = "dev") -> dict[str, str]:
             "MELTANO_DATABASE_URI",
             os.environ.get("MELTANO_DATABASE_URI") or f"sqlite:///{settings.home / 'meltano.db'}",
         )
+        env["MELTANO_SYS_DIR_ROOT"] = str(meltano_sys_dir(settings))
         env.update(settings.aws_env())
         env.update(_salesforce_env(settings))
         # Local worlds run on a simulated clock: the business-hours rule is for production
@@ -48,6 +51,27 @@ def step_env(settings: Settings, environment: str = "dev") -> dict[str, str]:
     return env
 
 
+PLUGIN_KINDS = ("extractors", "loaders", "utilities", "mappers")
+
+
+def meltano_sys_dir(settings: Settings) -> Path:
+    """A Meltano system folder per world: its own run/ and logs/, the project's plugins.
+
+    Meltano writes each plugin's config, catalog and state files under `.meltano/run/<plugin>`;
+    two worlds running the same plugin at once (a test suite beside the demo) would overwrite each
+    other's files. The installed plugin environments are shared through symbolic links.
+    """
+    shared = PROJECT_ROOT / ".meltano"
+    own = settings.home / "meltano"
+    own.mkdir(parents=True, exist_ok=True)
+    for kind in PLUGIN_KINDS:
+        (shared / kind).mkdir(parents=True, exist_ok=True)
+        link = own / kind
+        if not link.is_symlink():
+            link.symlink_to(shared / kind, target_is_directory=True)
+    return own
+
+
 def _salesforce_env(settings: Settings) -> dict[str, str]:
     """Reach the local Salesforce emulator through its TLS proxy, with the tap unchanged."""
     from brightcart_world.salesforce.client import meltano_credentials_env, tap_env
@@ -58,6 +82,3 @@ def _salesforce_env(settings: Settings) -> dict[str, str]:
 def meltano_bin() -> str:
     beside = Path(sys.executable).parent / "meltano"
     return str(beside) if beside.exists() else "meltano"
-
-
-PROJECT_ROOT = REPO_ROOT
