@@ -130,6 +130,11 @@ class RedshiftSink(BatchSink):
             required=tuple(keys),
         )
 
+    def clean_up(self) -> None:
+        """A stream with no record still gets its table: the models downstream can read it."""
+        self._owner.ensure_table(self.plan())
+        super().clean_up()
+
     def process_batch(self, context: dict) -> None:
         records: list[dict] = context.get("records", [])
         if records:

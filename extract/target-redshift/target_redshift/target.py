@@ -15,7 +15,7 @@ import duckdb
 from singer_sdk import typing as th
 from singer_sdk.target_base import Target
 
-from target_redshift.loader import TablePlan, load_batch
+from target_redshift.loader import TablePlan, evolve_table, load_batch
 from target_redshift.loadlog import StreamTally, write_load_log
 from target_redshift.reader import ExactNumberReader
 from target_redshift.sink import RedshiftSink
@@ -156,6 +156,11 @@ class TargetRedshift(Target):
             yield wh
         finally:
             wh.close()
+
+    def ensure_table(self, plan: TablePlan) -> None:
+        """Create (or widen) a stream's table even when the stream sent no record."""
+        with self.warehouse() as wh:
+            evolve_table(wh, plan)
 
     def load(self, stream: str, plan: TablePlan, records: list[dict]) -> None:
         """Land one batch of a stream and add its counts to the run's tally."""
