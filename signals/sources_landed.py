@@ -21,6 +21,18 @@ def _as_utc(value: t.Any) -> datetime | None:
     return t.cast(datetime, value.astimezone(dt.UTC))
 
 
+# How far past its newest landed record a lane is known to be complete: each source writes a
+# heartbeat at least this often (shop.heartbeat and the campaign cost sync at hh:59:59, event
+# traffic every minute, one ad-spend file per day), so a high-water mark of 10:59:59 on the shop
+# lane means every change before 11:00 has landed.
+HEARTBEAT = {
+    "shop": dt.timedelta(seconds=1),
+    "crm": dt.timedelta(seconds=1),
+    "events": dt.timedelta(minutes=1),
+    "marketing": dt.timedelta(days=1),
+}
+
+
 def lane_high_water_marks(context: ExecutionContext, lanes: list[str]) -> dict[str, datetime]:
     """max(high_water_mark) over succeeded load log rows, per lane."""
     listed = ", ".join("'" + lane.replace("'", "''") + "'" for lane in lanes)
@@ -32,7 +44,7 @@ def lane_high_water_marks(context: ExecutionContext, lanes: list[str]) -> dict[s
     for lane, mark in rows:
         landed = _as_utc(mark)
         if landed is not None:
-            marks[str(lane)] = landed
+            marks[str(lane)] = landed + HEARTBEAT.get(str(lane), dt.timedelta(0))
     return marks
 
 
