@@ -32,15 +32,17 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.alerts (
 )
 """
 
-KINDS = {
-    "lane_failure",
-    "upstream_outage",
-    "sla_at_risk",
-    "sla_breached",
-    "audit_failure",
-    "reconciliation_mismatch",
-    "budget",
+# Every kind of alert and the runbook that answers it.
+RUNBOOKS = {
+    "lane_failure": "lane-failure.md",
+    "upstream_outage": "upstream-outage.md",
+    "sla_at_risk": "sla.md",
+    "sla_breached": "sla.md",
+    "audit_failure": "blocking-audit-failure.md",
+    "reconciliation_mismatch": "reconciliation-mismatch.md",
+    "budget": "budget.md",
 }
+KINDS = set(RUNBOOKS)
 
 
 @dataclass
@@ -62,7 +64,7 @@ class Alert:
 
     @property
     def runbook(self) -> str:
-        return f"docs/runbooks/{self.kind.replace('_', '-')}.md"
+        return f"docs/runbooks/{RUNBOOKS[self.kind]}"
 
 
 class Sink(Protocol):

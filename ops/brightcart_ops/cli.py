@@ -8,7 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from brightcart_ops import status
 from brightcart_ops.lanes import JOBS, LANES, run_lane
+from brightcart_ops.publish.cli import publish_app
 from brightcart_ops.runtime import step_env
 from brightcart_world.generator.cli import app as world_app
 from brightcart_world.settings import load as load_settings
@@ -19,6 +21,8 @@ app.add_typer(sources_app, name="sources")
 app.add_typer(world_app, name="world")
 lane_app = typer.Typer(help="Run extraction lanes (Meltano jobs), locked and retried.")
 app.add_typer(lane_app, name="lane")
+app.add_typer(publish_app, name="publish")
+app.command("status")(status.command)
 console = Console()
 
 LANE_NAMES = ", ".join(LANES)
@@ -62,6 +66,43 @@ def lane_run(
     console.print(table)
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("demo")
+def demo_command(
+    start: str = typer.Option("2026-11-01", help="first generated day (UTC)"),
+    days: int = typer.Option(3, help="days of history to generate"),
+    hours: int = typer.Option(2, help="hourly cycles to run after the first build"),
+    scale: float = typer.Option(0.002, help="1.0 = 1:100 of production"),
+    seed: int = typer.Option(42, help="generator seed"),
+) -> None:
+    """Run the pipeline end to end on a fresh local world, then stop everything."""
+    from datetime import UTC, datetime
+
+    from brightcart_ops.demo import run_demo
+
+    first = datetime.fromisoformat(start).replace(tzinfo=UTC)
+    run_demo(load_settings(), first, days, hours, scale, seed)
+
+
+@app.command("lineage")
+def lineage_command(
+    model: str = typer.Argument("bi.executive_daily"),
+    column: str = typer.Argument("net_revenue"),
+) -> None:
+    """Column lineage of a model's column down to the raw landing and its source."""
+    from sqlmesh import Context
+
+    from brightcart_ops.lineage import raw_columns, trace
+    from brightcart_ops.runtime import PROJECT_ROOT
+
+    edges = trace(Context(paths=str(PROJECT_ROOT)), model, column)
+    table = Table("model.column", "reads", title=f"lineage of {model}.{column}")
+    for edge in edges:
+        table.add_row(f"{edge.model}.{edge.column}", f"{edge.parent}.{edge.parent_column}")
+    console.print(table)
+    for raw_table, raw_column, origin in raw_columns(edges):
+        console.print(f"{raw_table}.{raw_column} <- {origin}")
 
 
 if __name__ == "__main__":

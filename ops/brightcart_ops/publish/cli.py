@@ -1,0 +1,93 @@
+"""`brightcart publish ...`: publish by hand, explain decisions, trace dashboard lineage.
+
+Mount with ``app.add_typer(publish_app, name="publish")`` in brightcart_ops.cli.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from brightcart_ops.publish.datasets import load as load_map
+from brightcart_ops.publish.lineage import dag_from_context, dashboard_lineage, dashboards_fed_by
+from brightcart_ops.publish.log import PublishLog
+from brightcart_ops.publish.publisher import publish
+from brightcart_ops.publish.state import read_prod_state
+from brightcart_ops.warehouse import Warehouse
+
+RAW_SCHEMAS = ("raw_shop", "raw_events", "raw_marketing", "raw_crm", "raw_meta")
+publish_app = typer.Typer(help="Refresh BI datasets after prod changes; lineage to dashboards.")
+console = Console()
+
+
+@publish_app.command("run")
+def run_command(
+    dataset: Annotated[list[str] | None, typer.Option(help="Only these datasets")] = None,
+    force: Annotated[bool, typer.Option(help="Refresh even if unchanged")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Decide and show, refresh nothing")] = False,
+) -> None:
+    """Publish prod now (what the SQLMesh notification target does after apply/run)."""
+    report = publish("manual", force=force, only=set(dataset) if dataset else None, dry_run=dry_run)
+    if report.note:
+        console.print(report.note)
+    table = Table(title=f"publish {report.batch_id} via {report.adapter}")
+    for column in ("dataset", "decision", "status", "reason", "ingestion"):
+        table.add_column(column)
+    for d in report.decisions:
+        table.add_row(d.dataset, d.decision, d.status, d.reason, d.ingestion_id or "")
+    console.print(table)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@publish_app.command("log")
+def log_command(limit: int = 30) -> None:
+    """The latest publish decisions (ops.publish_log)."""
+    columns = ("published_at", "dataset", "status", "reason", "adapter", "ingestion_id")
+    table = Table(title="ops.publish_log")
+    for column in columns:
+        table.add_column(column)
+    for row in PublishLog(Warehouse()).rows(limit):
+        table.add_row(*(str(row[c] or "") for c in columns))
+    console.print(table)
+
+
+@publish_app.command("lineage")
+def lineage_command(
+    dashboard: Annotated[str | None, typer.Option(help="Dashboard -> models")] = None,
+    model: Annotated[str | None, typer.Option(help="Model or raw table -> dashboards")] = None,
+    project: Annotated[
+        Path | None, typer.Option(help="Use this SQLMesh project's DAG instead of prod's state")
+    ] = None,
+) -> None:
+    """Lineage through ops/bi_datasets.yaml: dashboard <-> datasets <-> views <-> models."""
+    maps = load_map()
+    known: set[str] | None
+    if project is not None:
+        from sqlmesh import Context
+
+        context = Context(paths=str(project))
+        dag = dag_from_context(context)
+        known = {name for name in dag if name.split(".")[0] not in RAW_SCHEMAS}
+    else:
+        state = read_prod_state()
+        if state is None:
+            raise typer.BadParameter("prod does not exist yet; pass --project to use the DAG")
+        dag, known = state.dag, set(state.versions)
+    if dashboard:
+        lineage = dashboard_lineage(maps, dag, dashboard, known)
+        for ds in lineage.datasets:
+            console.print(f"[bold]{dashboard}[/] <- {ds.dataset} <- {ds.view}")
+            console.print("  models:  " + ", ".join(ds.models))
+            console.print(
+                "  sources: " + ", ".join(ds.sources) + f"  (lanes: {', '.join(ds.lanes)})"
+            )
+    if model:
+        for name, datasets in dashboards_fed_by(maps, dag, model).items():
+            console.print(f"{model} -> {', '.join(datasets)} -> [bold]{name}[/]")
+    if not dashboard and not model:
+        raise typer.BadParameter("give --dashboard or --model")

@@ -1,0 +1,169 @@
+"""What prod is made of, read from the SQLMesh state: snapshots, versions, intervals, the DAG.
+
+The publish step runs inside SQLMesh's notification target, which receives no Context, so the
+state is opened from the same gateway definitions that config.py uses
+(``brightcart_sqlmesh.gateways``). For the local DuckDB gateway SQLMesh shares one adapter per
+file within a process, so this reads the state the running command has just written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlglot import exp
+
+PROD = "prod"
+
+
+def short_name(fqn: str) -> str:
+    """`"catalog"."schema"."table"` -> `schema.table` (lower case)."""
+    table = exp.to_table(fqn)
+    return f"{table.db}.{table.name}".lower() if table.db else table.name.lower()
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One upstream model as prod holds it."""
+
+    model: str  # schema.table
+    fingerprint: str  # snapshot identifier: changes with the model or any parent
+    version: str  # physical table version
+    interval_end: datetime | None  # end of the latest processed interval
+    altered_ms: int | None  # last time SQLMesh wrote the physical table (ms)
+    kind: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "version": self.version,
+            "interval_end": self.interval_end.isoformat() if self.interval_end else None,
+            "altered_ms": self.altered_ms,
+            "kind": self.kind,
+        }
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """The upstream models of a bi view, the view included, and a digest of their state."""
+
+    view: str
+    models: tuple[ModelVersion, ...]
+
+    @property
+    def digest(self) -> str:
+        body = json.dumps(self.versions_json(), sort_keys=True)
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    def versions_json(self) -> dict[str, dict[str, Any]]:
+        return {m.model: m.as_json() for m in self.models}
+
+    @property
+    def data_through(self) -> datetime | None:
+        """The least recent interval end among models with intervals (views excluded)."""
+        ends = [m.interval_end for m in self.models if m.kind != "VIEW" and m.interval_end]
+        return min(ends) if ends else None
+
+
+@dataclass(frozen=True)
+class ProdState:
+    """Prod's snapshots keyed by short model name, and the DAG (model -> parents)."""
+
+    versions: dict[str, ModelVersion]
+    dag: dict[str, set[str]]  # includes external tables (raw_*) as parent-only nodes
+
+    def upstream_models(self, model: str) -> list[str]:
+        seen: set[str] = set()
+        stack = [model]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.extend(self.dag.get(node, ()))
+        return sorted(seen)
+
+    def upstream(self, view: str) -> Upstream | None:
+        if view not in self.versions:
+            return None
+        models = tuple(self.versions[m] for m in self.upstream_models(view) if m in self.versions)
+        return Upstream(view, models)
+
+
+def _ms_to_dt(ms: int | None) -> datetime | None:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms else None
+
+
+def state_from_snapshots(snapshots: Iterable[Any]) -> ProdState:
+    """Build the prod view from full SQLMesh Snapshot objects (with nodes and intervals)."""
+    versions: dict[str, ModelVersion] = {}
+    dag: dict[str, set[str]] = {}
+    for snapshot in snapshots:
+        name = short_name(snapshot.name)
+        node = snapshot.node
+        kind = getattr(getattr(node, "kind", None), "name", None)
+        intervals = list(snapshot.intervals or [])
+        versions[name] = ModelVersion(
+            model=name,
+            fingerprint=snapshot.identifier,
+            version=str(snapshot.version),
+            interval_end=_ms_to_dt(intervals[-1][1]) if intervals else None,
+            altered_ms=snapshot.last_altered_ts,
+            kind=str(getattr(kind, "value", kind) or "UNKNOWN"),
+        )
+        depends_on = getattr(node, "depends_on", None) or set()
+        parents = {short_name(p) for p in depends_on}
+        parents |= {short_name(p.name) for p in snapshot.parents}
+        dag[name] = parents
+    return ProdState(versions, dag)
+
+
+def state_from_reader(state_reader: Any, environment: str = PROD) -> ProdState | None:
+    """Read an environment through a SQLMesh StateReader; None when it does not exist yet."""
+    env = state_reader.get_environment(environment)
+    if env is None:
+        return None
+    snapshots = state_reader.get_snapshots(env.snapshots)
+    return state_from_snapshots(snapshots.values())
+
+
+def open_state_reader(gateway: str | None = None) -> Any:
+    """A SQLMesh state reader for a gateway of brightcart_sqlmesh.gateways (env-driven)."""
+    from sqlmesh.core.state_sync import EngineAdapterStateSync
+
+    from brightcart_sqlmesh.gateways import gateways
+
+    name = gateway or os.environ.get("BRIGHTCART_GATEWAY", "local")
+    configs = gateways()
+    if name not in configs:
+        raise ValueError(f"unknown gateway {name!r}; expected one of {sorted(configs)}")
+    config = configs[name]
+    connection = config.state_connection or config.connection
+    if connection is None:
+        raise ValueError(f"gateway {name!r} has no connection configured")
+    return EngineAdapterStateSync(
+        connection.create_engine_adapter(), schema=config.state_schema or "sqlmesh"
+    )
+
+
+def read_prod_state(
+    gateway: str | None = None, state_reader: Any = None, environment: str = PROD
+) -> ProdState | None:
+    reader = state_reader if state_reader is not None else open_state_reader(gateway)
+    return state_from_reader(reader, environment)
+
+
+def lanes_of(models: Iterable[str], lane_by_schema: Mapping[str, str] | None = None) -> set[str]:
+    """Source lanes behind a set of model/table names (raw_shop.* -> shop, ...)."""
+    mapping = lane_by_schema or {
+        "raw_shop": "shop",
+        "raw_events": "events",
+        "raw_marketing": "marketing",
+        "raw_crm": "crm",
+    }
+    return {mapping[m.split(".")[0]] for m in models if m.split(".")[0] in mapping}

@@ -1,0 +1,96 @@
+"""The real SQLMesh project: every mapped dataset has its bi view, lineage reaches the lanes,
+and a prod plan publishes every dataset once (skipped, with the reason, if it does not plan)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+from sqlmesh import Context
+from sqlmesh.utils.errors import ConfigError
+
+from brightcart_ops.publish.datasets import load as load_map
+from brightcart_ops.publish.lineage import dag_from_context, dashboard_lineage, dashboards_fed_by
+from brightcart_ops.publish.log import PublishLog
+from brightcart_ops.warehouse import Warehouse
+
+from .conftest import ROOT
+
+REPO = Path(__file__).resolve().parents[2]
+MAP = REPO / "ops" / "bi_datasets.yaml"
+
+
+@pytest.fixture
+def real_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    ROOT.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="real-", dir=ROOT))
+    for name, value in {
+        "BRIGHTCART_HOME": str(home),
+        "BRIGHTCART_WAREHOUSE": str(home / "warehouse.duckdb"),
+        "BRIGHTCART_GATEWAY": "local",
+        "BRIGHTCART_BI": "local",
+        "BRIGHTCART_BI_DATASETS": str(MAP),
+        "SQLMESH__DISABLE_ANONYMIZED_ANALYTICS": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("BRIGHTCART_ALERT_TOPIC_ARN", raising=False)
+    monkeypatch.delenv("BRIGHTCART_NOTIFY", raising=False)
+    try:
+        yield home
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _load_project() -> Context:
+    try:
+        return Context(paths=str(REPO))
+    except ConfigError as error:  # the project is owned elsewhere and may be mid-edit
+        pytest.skip(f"the real SQLMesh project does not load right now: {error}")
+
+
+def test_map_and_lineage_against_the_real_project(real_home: Path) -> None:
+    maps = load_map(MAP)
+    context = _load_project()
+    dag = dag_from_context(context)
+    missing = sorted(d.view for d in maps.datasets.values() if d.view not in dag)
+    assert missing == [], f"bi views named in {MAP.name} but not in models/: {missing}"
+    models = {n for n in dag if not n.startswith("raw_")}
+    executive = dashboard_lineage(maps, dag, "executive", models)
+    assert "marts_finance.revenue_ledger" in executive.models
+    assert "shop" in executive.lanes
+    growth = dashboard_lineage(maps, dag, "growth", models)
+    assert "events" in growth.lanes
+    fed = dashboards_fed_by(maps, dag, "raw_shop.orders")
+    assert {"executive", "operations"} <= set(fed)
+
+
+def test_real_project_prod_plan_publishes_every_dataset(real_home: Path) -> None:
+    con = duckdb.connect(str(real_home / "warehouse.duckdb"))
+    declared = yaml.safe_load((REPO / "external_models.yaml").read_text())
+    for table in declared:
+        schema, name = table["name"].split(".")
+        columns = ", ".join(f'"{c}" {t}' for c, t in table["columns"].items())
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        con.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{name} ({columns})")
+    con.close()
+    context = _load_project()
+    try:
+        context.plan("prod", auto_apply=True, no_prompts=True)
+    except Exception as error:  # noqa: BLE001 - the project is owned elsewhere; say why we skip
+        raw = {n for n in dag_from_context(context) if n.startswith("raw_")}
+        undeclared = sorted(raw - {t["name"] for t in declared})
+        pytest.skip(
+            f"the real project does not plan on an empty warehouse yet ({error!r}); raw tables "
+            f"read by models but not declared in external_models.yaml: {undeclared}"
+        )
+    rows = PublishLog(Warehouse()).rows()
+    maps = load_map(MAP)
+    assert {r["dataset"] for r in rows if r["status"] == "succeeded"} == set(maps.datasets)
+    assert {r["reason"] for r in rows} == {"first publish"}
+    assert (real_home / "dashboards" / "executive.html").exists()
+    assert (real_home / "dashboards" / "operations.html").exists()
