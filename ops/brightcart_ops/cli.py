@@ -68,6 +68,16 @@ def lane_run(
         raise typer.Exit(1)
 
 
+@app.command("transform")
+def transform_command(environment: str = ENVIRONMENT) -> None:
+    """`sqlmesh run prod`: models wait for their lanes through signals; publish follows success."""
+    from brightcart_ops.transform import run_sqlmesh
+
+    result = run_sqlmesh(load_settings(), ["run", "prod"], environment)
+    console.print(result.output_tail)
+    raise typer.Exit(result.exit_code)
+
+
 @app.command("demo")
 def demo_command(
     start: str = typer.Option("2026-11-01", help="first generated day (UTC)"),
