@@ -103,7 +103,7 @@ def test_clock_advance_moves_only_changed_rows_then_rerun_moves_nothing(
     assert (
         loaded_world.runs[2]["shop"].high_water_mark == loaded_world.runs[1]["shop"].high_water_mark
     )
-    assert loaded_world.runs[1]["shop"].high_water_mark > before  # type: ignore[operator]
+    assert loaded_world.runs[1]["shop"].high_water_mark > before
     assert before < datetime(2026, 11, 2, tzinfo=UTC)
 
 
