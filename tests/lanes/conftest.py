@@ -63,7 +63,18 @@ class LoadedWorld:
 
 
 @pytest.fixture(scope="module")
-def loaded_world(sources: Settings) -> Iterator[LoadedWorld]:
+def loaded_world(sources: Settings, request: pytest.FixtureRequest) -> Iterator[LoadedWorld]:
+    """A world generated and loaded once per module, into a warehouse and Meltano state of its
+    own (the sources are shared by the whole test run)."""
+    own = sources.home / request.module.__name__.rpartition(".")[2]
+    own.mkdir(parents=True, exist_ok=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BRIGHTCART_WAREHOUSE", str(own / "warehouse.duckdb"))
+        patch.setenv("MELTANO_DATABASE_URI", f"sqlite:///{own / 'meltano.db'}")
+        yield from _loaded(sources)
+
+
+def _loaded(sources: Settings) -> Iterator[LoadedWorld]:
     generate(
         sources,
         seed=7,

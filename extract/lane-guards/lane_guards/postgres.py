@@ -25,8 +25,9 @@ def _stream_method(stream: dict[str, Any]) -> tuple[bool, str | None]:
         if entry.get("breadcrumb") == []:
             meta = entry.get("metadata", {})
             selected = bool(meta.get("selected", meta.get("selected-by-default", False)))
-            method = meta.get("replication-method", method)
-            method = meta.get("forced-replication-method", method)
+            method = (
+                meta.get("forced-replication-method") or meta.get("replication-method") or method
+            )
     return selected, method
 
 
