@@ -81,7 +81,7 @@ def transform_command(environment: str = ENVIRONMENT) -> None:
 @app.command("demo")
 def demo_command(
     start: str = typer.Option("2026-11-01", help="first generated day (UTC)"),
-    days: int = typer.Option(3, help="days of history to generate"),
+    days: int = typer.Option(7, help="days of history to generate"),
     hours: int = typer.Option(2, help="hourly cycles to run after the first build"),
     scale: float = typer.Option(0.002, help="1.0 = 1:100 of production"),
     seed: int = typer.Option(42, help="generator seed"),

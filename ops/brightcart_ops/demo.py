@@ -61,6 +61,7 @@ def run_demo(
     settings: Settings, start: datetime, days: int, hours: int, scale: float, seed: int
 ) -> None:
     os.environ.setdefault("BRIGHTCART_WAREHOUSE_START", start.date().isoformat())
+    os.environ.setdefault("BRIGHTCART_CLOCK", "world")  # freshness against the simulated clock
     sources = LocalSources(settings)
     for key, value in sources.env().items():
         os.environ[key] = value

@@ -7,6 +7,7 @@ reconciliation in reconcile, the audit trail in audit_trail); every module decla
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,25 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.pipeline_runs (
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def business_now() -> datetime:
+    """'Now' for freshness and SLAs: the wall clock, or a local world's simulated clock.
+
+    A local world (BRIGHTCART_CLOCK=world, set by `brightcart demo`) lives on the generator's
+    clock, days behind the wall clock; measured against the wall clock every SLA would read
+    breached. Production never sets it.
+    """
+    if os.environ.get("BRIGHTCART_CLOCK") == "world":
+        import psycopg
+
+        from brightcart_world.settings import load
+
+        with psycopg.connect(load().pg_dsn) as con:
+            row = con.execute("SELECT now FROM generator.clock").fetchone()
+        if row and isinstance(row[0], datetime):
+            return row[0]
+    return utcnow()
 
 
 def new_id() -> str:

@@ -23,7 +23,7 @@ from rich.table import Table
 
 from brightcart_ops.alerts import Alert, Alerter
 from brightcart_ops.lanes import LANES, lane_high_water_mark
-from brightcart_ops.opslog import SCHEMA, utcnow
+from brightcart_ops.opslog import SCHEMA, business_now
 from brightcart_ops.publish.datasets import Dataset, DatasetMap, Sla
 from brightcart_ops.publish.datasets import load as load_map
 from brightcart_ops.publish.lineage import dataset_lineage
@@ -144,7 +144,7 @@ def collect(
     failures_window: timedelta = timedelta(hours=24),
 ) -> StatusReport:
     """Everything `brightcart status` shows, as data."""
-    now = now or utcnow()
+    now = now or business_now()
     warehouse = warehouse or Warehouse(gateway_name=gateway)
     maps = maps or load_map()
     report = StatusReport(now=now)

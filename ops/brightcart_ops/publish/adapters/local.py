@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from brightcart_ops.lanes import LANES, lane_high_water_mark
-from brightcart_ops.opslog import utcnow
+from brightcart_ops.opslog import business_now, utcnow
 from brightcart_ops.publish.charts import series, svg_chart
 from brightcart_ops.publish.datasets import Dataset, DatasetMap
 from brightcart_ops.publish.log import Decision, LastRefresh
@@ -100,7 +100,7 @@ class LocalSnapshotAdapter:
         self.render(touched or None)
 
     def lane_freshness(self) -> list[dict[str, Any]]:
-        now = utcnow()
+        now = business_now()
         rows = []
         for lane in LANES.values():
             hwm = lane_high_water_mark(self.warehouse, lane.name)

@@ -1,0 +1,168 @@
+"""CLI commands for finance operations: reconcile, backfill, retention, close-month, reproduce.
+
+Mounted on the `brightcart` command with `register(app)`; `app` here runs them on its own.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from brightcart_ops.warehouse import Warehouse
+from brightcart_world.settings import load as load_settings
+
+app = typer.Typer(help="Finance operations: reconciliation, backfill, retention, month close.")
+console = Console()
+ENVIRONMENT = typer.Option("dev", "--environment", "-e", help="Meltano environment: dev, ci, prod")
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{name} {value!r} is not a date such as 2026-11-03") from exc
+
+
+@app.command("reconcile")
+def reconcile_command(
+    start: str = typer.Option(None, help="first UTC day (default: --days before the cutoff)"),
+    end: str = typer.Option(None, help="last UTC day, inclusive"),
+    days: int = typer.Option(7, help="days to check when --start/--end are not given"),
+    repair: bool = typer.Option(True, help="re-extract, tombstone and restate mismatched days"),
+    restate_models: bool = typer.Option(True, "--restate/--no-restate"),
+    environment: str = ENVIRONMENT,
+) -> None:
+    """Compare source and warehouse per entity and day; repair and re-check mismatches."""
+    from brightcart_ops.reconcile import ReconcileError
+    from brightcart_ops.reconcile_job import run_reconciliation
+
+    try:
+        report = run_reconciliation(
+            load_settings(),
+            _day(start, "--start"),
+            _day(end, "--end"),
+            days=days,
+            repair_drift=repair,
+            restate_models=restate_models,
+            environment=environment,
+        )
+    except ReconcileError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    table = Table(
+        "entity", "day", "source rows", "warehouse rows", "source sum", "wh sum", "status"
+    )
+    final = {(r.entity, r.day): r for r in report.rechecked}
+    for r in report.checked:
+        shown = final.get((r.entity, r.day), r)
+        table.add_row(
+            r.entity,
+            str(r.day),
+            str(r.source.count),
+            str(r.warehouse.count),
+            str(r.source.total),
+            str(r.warehouse.total),
+            shown.status,
+        )
+    console.print(table)
+    console.print(f"run {report.run_id}, cutoff {report.cutoff.isoformat()}")
+    for error in report.errors:
+        console.print(f"[red]{error}[/red]")
+    if report.unrepaired or (report.mismatches and not repair) or report.errors:
+        raise typer.Exit(1)
+
+
+@app.command("backfill")
+def backfill_command(
+    source: str = typer.Option(..., help="shop, events, crm or marketing"),
+    start: str = typer.Option(..., help="first UTC day of the window"),
+    end: str = typer.Option(..., help="day after the window (exclusive)"),
+    restate_models: bool = typer.Option(True, "--restate/--no-restate"),
+    environment: str = ENVIRONMENT,
+) -> None:
+    """Re-extract a source for a window (lane state untouched) and restate the window."""
+    from brightcart_ops.backfill import backfill
+
+    first, after = _day(start, "--start"), _day(end, "--end")
+    assert first is not None and after is not None
+    try:
+        result = backfill(
+            load_settings(), source, first, after, environment, restate_models, console
+        )
+    except (ValueError, RuntimeError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"{result.source}: {result.rows_inserted} new versions landed")
+
+
+@app.command("retention")
+def retention_command(
+    as_of: str = typer.Option(None, help="reference time (ISO 8601, default now)"),
+) -> None:
+    """Remove raw rows past 90 days (superseded versions only for version logs)."""
+    from brightcart_ops.retention import apply_retention
+
+    moment = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    removals = apply_retention(Warehouse(load_settings()), moment)
+    table = Table("table", "rule", "rows before", "rows deleted")
+    for r in removals:
+        table.add_row(r.table, r.rule, str(r.rows_before), str(r.rows_deleted))
+    console.print(table)
+
+
+@app.command("close-month")
+def close_month_command(
+    month: str = typer.Argument(..., help="YYYY-MM"),
+    gateway: str = typer.Option("local", help="SQLMesh gateway holding the prod state"),
+) -> None:
+    """Freeze the month's revenue by day and channel with a checksum and model versions."""
+    from brightcart_ops.month_close import CloseError, close_month
+    from brightcart_ops.runtime import PROJECT_ROOT
+
+    try:
+        close_id, digest = close_month(month, Warehouse(load_settings()), PROJECT_ROOT, gateway)
+    except CloseError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"{month} closed: close {close_id}, checksum {digest}")
+
+
+@app.command("reproduce")
+def reproduce_command(month: str = typer.Argument(..., help="YYYY-MM")) -> None:
+    """Recompute a closed month from its recorded model version; exit 1 on any difference."""
+    from brightcart_ops.month_close import CloseError, reproduce
+
+    try:
+        result = reproduce(month, Warehouse(load_settings()))
+    except CloseError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(
+        f"recorded {result.recorded_checksum}\nfrozen   {result.frozen_checksum}\n"
+        f"recomputed {result.recomputed_checksum}"
+    )
+    if not result.ok:
+        for line in result.diff:
+            console.print(f"[red]{line}[/red]")
+        raise typer.Exit(1)
+    console.print(f"{month} reproduces exactly")
+
+
+def register(parent: typer.Typer) -> None:
+    """Mount the commands on the `brightcart` app (brightcart reconcile, backfill, ...)."""
+    parent.command("reconcile")(reconcile_command)
+    parent.command("backfill")(backfill_command)
+    parent.command("retention")(retention_command)
+    parent.command("close-month")(close_month_command)
+    parent.command("reproduce")(reproduce_command)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,114 @@
+"""Repairs of reconciliation drift: tombstones, a narrowed re-extract, a restatement.
+
+1. Keys the warehouse still shows for a day but the source no longer has at all get a tombstone
+   version (`_sdc_deleted_at` set) appended to their raw table; staging drops them.
+2. The finance-full-extract job re-reads exactly the affected streams and days (tap-postgres
+   `custom_where_clauses` on the day column, through Meltano environment overrides); the loader
+   appends versions it does not hold yet.
+3. The staging models of the affected entities are restated in prod for the affected days;
+   SQLMesh restates everything downstream of them for that window.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import psycopg
+
+from brightcart_ops import reconcile_sql as q
+from brightcart_ops.meltano_window import WindowRun, postgres_window, range_clause, run_window
+from brightcart_ops.opslog import utcnow
+from brightcart_ops.restate import restate
+from brightcart_ops.warehouse import Warehouse
+from brightcart_world.settings import Settings
+
+FINANCE_JOB = "finance-full-extract"
+FINANCE_TAP = "tap-postgres--finance-full"
+
+
+@dataclass
+class RepairPlan:
+    days: dict[str, set[date]] = field(default_factory=dict)  # entity -> mismatched days
+    gone: dict[str, list[int]] = field(default_factory=dict)  # entity -> keys deleted at source
+
+    def add(self, entity: str, day: date) -> None:
+        self.days.setdefault(entity, set()).add(day)
+
+
+def gone_from_source(settings: Settings, entity: str, keys: list[int]) -> list[int]:
+    """The keys no longer at the source at all (not merely moved to another day)."""
+    if not keys:
+        return []
+    spec = q.ENTITIES[entity]
+    with psycopg.connect(settings.pg_dsn, autocommit=True) as con:
+        present = {int(str(r[0])) for r in con.execute(q.source_existing(spec), (keys,))}
+    return sorted(set(keys) - present)
+
+
+def write_tombstones(warehouse: Warehouse, entity: str, keys: list[int], run_id: str) -> int:
+    """Append a deleted version for each key; returns the rows written."""
+    if not keys:
+        return 0
+    spec = q.ENTITIES[entity]
+    columns = [
+        str(r[0])
+        for r in warehouse.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
+            "AND table_name = ? ORDER BY ordinal_position",
+            ("raw_shop", entity),
+        )
+    ]
+    missing = {"_sdc_deleted_at", "_sdc_sequence", "_load_id", "_loaded_at"} - set(columns)
+    if missing:
+        raise RuntimeError(
+            f"raw_shop.{entity} lacks {sorted(missing)}: it was not written by target-redshift; "
+            "reload it with the shop lane before reconciling"
+        )
+    now = utcnow()
+    before = warehouse.query(f"SELECT count(*) FROM raw_shop.{entity}")[0][0]
+    warehouse.execute(
+        q.tombstones(spec, keys, columns),
+        (now, time.time_ns() // 1_000_000, f"reconcile:{run_id}", now),
+    )
+    after = warehouse.query(f"SELECT count(*) FROM raw_shop.{entity}")[0][0]
+    return int(after) - int(before)
+
+
+def finance_window_env(days: dict[str, set[date]]) -> dict[str, str]:
+    """Overrides narrowing finance-full-extract to the entities' streams and days."""
+    clauses = {
+        entity: range_clause(q.ENTITIES[entity].day_column, [q.day_bounds(d) for d in sorted(ds)])
+        for entity, ds in sorted(days.items())
+    }
+    return postgres_window(FINANCE_TAP, clauses)
+
+
+def reextract(
+    settings: Settings, days: dict[str, set[date]], run_id: str, environment: str
+) -> None:
+    run_window(
+        settings,
+        WindowRun(FINANCE_JOB, env=finance_window_env(days), label=f"reconcile-{run_id[:8]}"),
+        environment,
+    )
+
+
+def restate_entities(
+    settings: Settings,
+    entities: Iterable[str],
+    days: Iterable[date],
+    environment: str,
+    project: Path | None = None,
+) -> None:
+    models = sorted({q.ENTITIES[e].staging_model for e in entities})
+    chosen = sorted(days)
+    restate(settings, models, chosen[0], chosen[-1], environment, project)
+
+
+def window_of(days: Iterable[date]) -> tuple[datetime, datetime]:
+    chosen = sorted(days)
+    return q.day_bounds(chosen[0])[0], q.day_bounds(chosen[-1])[1]
