@@ -34,7 +34,7 @@ LANDED_TO = datetime(2026, 11, 4, 0, 0, tzinfo=UTC)
 SDC = (
     "_sdc_extracted_at TIMESTAMPTZ, _sdc_received_at TIMESTAMPTZ, _sdc_batched_at TIMESTAMPTZ, "
     "_sdc_deleted_at TIMESTAMPTZ, _sdc_sequence BIGINT, _sdc_table_version BIGINT, "
-    "_load_id VARCHAR, _loaded_at TIMESTAMPTZ"
+    "_sdc_sync_started_at BIGINT, _load_id VARCHAR, _loaded_at TIMESTAMPTZ"
 )
 SF = (
     "id VARCHAR, isdeleted BOOLEAN, createddate TIMESTAMPTZ, lastmodifieddate TIMESTAMPTZ, "
@@ -255,7 +255,7 @@ def python_sessions(events: list[Event]) -> PythonSessions:
 
 
 def _sdc(conn_values: tuple[object, ...], loaded_at: datetime, seq: int) -> tuple[object, ...]:
-    return (*conn_values, loaded_at, loaded_at, loaded_at, None, seq, None, "load-1", loaded_at)
+    return (*conn_values, loaded_at, loaded_at, loaded_at, None, seq, None, None, "load-1", loaded_at)
 
 
 def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[object, ...]]) -> None:
