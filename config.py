@@ -45,4 +45,8 @@ config = Config(
         rules={"redshiftportablefunctions", "incrementalmodelcontract", "ambiguousorinvalidcolumn"},
     ),
     notification_targets=_notification_targets(),
+    # Old model versions stay queryable long enough to reproduce any closed month
+    # (`brightcart reproduce`); dev environments expire after two weeks.
+    snapshot_ttl="in 3 years",
+    environment_ttl="in 2 weeks",
 )

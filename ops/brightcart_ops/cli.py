@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from brightcart_ops import status
+from brightcart_ops import finance_cli, status
 from brightcart_ops.lanes import JOBS, LANES, run_lane
 from brightcart_ops.publish.cli import publish_app
 from brightcart_ops.runtime import step_env
@@ -23,6 +23,7 @@ lane_app = typer.Typer(help="Run extraction lanes (Meltano jobs), locked and ret
 app.add_typer(lane_app, name="lane")
 app.add_typer(publish_app, name="publish")
 app.command("status")(status.command)
+finance_cli.register(app)
 console = Console()
 
 LANE_NAMES = ", ".join(LANES)

@@ -130,16 +130,39 @@ class PublishNotificationTarget(GenericNotificationTarget):  # type: ignore[misc
     def notify_run_start(self, environment: str, *a: t.Any, **k: t.Any) -> None:
         _current.update(environment=environment, audits=set())
 
+    def _audit_trail(self, kind: str, environment: str, plan_id: str | None) -> None:
+        """SOX trail: who changed or ran prod, with which model versions, and audit outcomes."""
+        if environment.lower() != PROD:
+            return
+        from brightcart_ops.audit_trail import record_prod_event
+        from brightcart_ops.publish.state import read_prod_state
+
+        try:
+            state = read_prod_state(self._gateway())
+            snapshots = [
+                {"name": v.model, "fingerprint": v.fingerprint, "version": v.version}
+                for v in (state.versions.values() if state else [])
+            ]
+            failing = sorted(_current["audits"])
+            audits = [{"audit": key, "outcome": "failed (non-blocking)"} for key in failing]
+            record_prod_event(kind, plan_id, PROD, snapshots=snapshots, audits=audits)
+        except Exception:
+            logger.exception("recording the audit trail after %s failed", kind)
+            if self.raise_errors:
+                raise
+
     def notify_apply_end(self, environment: str, plan_id: str, *a: t.Any, **k: t.Any) -> None:
         if environment.lower() == PROD:
             self._resolve_cleared_audits()
             self._alerter().resolve("lane_failure", "transform", note=f"plan {plan_id} applied")
+        self._audit_trail("apply", environment, plan_id)
         self._publish("apply_end", environment, plan_id)
 
     def notify_run_end(self, environment: str, *a: t.Any, **k: t.Any) -> None:
         if environment.lower() == PROD:
             self._resolve_cleared_audits()
             self._alerter().resolve("lane_failure", "transform", note="prod run succeeded")
+        self._audit_trail("run", environment, None)
         self._publish("run_end", environment)
 
     def notify_audit_failure(self, audit_error: AuditError, *a: t.Any, **k: t.Any) -> None:

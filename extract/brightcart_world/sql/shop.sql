@@ -132,6 +132,8 @@ CREATE INDEX IF NOT EXISTS products_seller_id_idx ON shop.products (seller_id);
 CREATE INDEX IF NOT EXISTS order_items_order_id_idx ON shop.order_items (order_id);
 CREATE INDEX IF NOT EXISTS order_items_product_id_idx ON shop.order_items (product_id);
 CREATE INDEX IF NOT EXISTS payments_order_id_idx ON shop.payments (order_id);
+-- The daily reconciliation reads payments per day of created_at.
+CREATE INDEX IF NOT EXISTS payments_created_at_idx ON shop.payments (created_at);
 CREATE INDEX IF NOT EXISTS refunds_order_id_idx ON shop.refunds (order_id);
 CREATE INDEX IF NOT EXISTS refunds_refunded_at_idx ON shop.refunds (refunded_at);
 

@@ -31,15 +31,24 @@ def _stream_method(stream: dict[str, Any]) -> tuple[bool, str | None]:
     return selected, method
 
 
-def heavy_streams(catalog: dict[str, Any], state: dict[str, Any]) -> list[str]:
-    """Names of selected streams whose next read would scan a whole table."""
+def heavy_streams(
+    catalog: dict[str, Any], state: dict[str, Any], config: dict[str, Any] | None = None
+) -> list[str]:
+    """Names of selected streams whose next read would scan a whole table.
+
+    A stream restricted by `stream_options.<stream>.custom_where_clauses` (a reconciliation or
+    backfill window on an indexed column) is a bounded read, not a heavy one.
+    """
     bookmarks = state.get("bookmarks", {})
+    options = (config or {}).get("stream_options") or {}
     heavy = []
     for stream in catalog.get("streams", []):
         selected, method = _stream_method(stream)
         if not selected:
             continue
         name = stream.get("tap_stream_id") or stream.get("stream", "?")
+        if (options.get(name) or {}).get("custom_where_clauses"):
+            continue
         if method == "FULL_TABLE":
             heavy.append(f"{name} (FULL_TABLE)")
         elif method == "INCREMENTAL" and not bookmarks.get(name, {}).get("replication_key_value"):
@@ -53,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     if is_sync:
         catalog = read_json(option(args, "--catalog") or option(args, "--properties"))
         state = read_json(option(args, "--state"))
-        heavy = heavy_streams(catalog, state)
+        heavy = heavy_streams(catalog, state, read_json(option(args, "--config")))
         window_text = os.environ.get("BRIGHTCART_BUSINESS_HOURS") or business_hours.DEFAULT_WINDOW
         window = business_hours.parse(window_text)
         moment = business_hours.now()
