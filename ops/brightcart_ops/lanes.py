@@ -18,6 +18,7 @@ from tenacity import RetryCallState, RetryError, Retrying, stop_after_attempt, w
 
 from brightcart_ops.alerts import Alert, Alerter
 from brightcart_ops.locks import LockBusy, lane_lock
+from brightcart_ops.metrics import emit
 from brightcart_ops.opslog import PipelineRun, record_run, utcnow
 from brightcart_ops.runtime import PROJECT_ROOT, meltano_bin, step_env
 from brightcart_ops.warehouse import Warehouse
@@ -191,6 +192,8 @@ def _run_locked(
     except (RetryError, StepFailed):
         pass
     hwm_after = lane_high_water_mark(warehouse, lane.name)
+    emit("LaneFailed", 0 if succeeded or _refused(last_error) else 1, {"Lane": lane.name})
+    emit("RowsLoaded", total_rows, {"Lane": lane.name})
     if succeeded:
         alerter.resolve("lane_failure", lane.name, note=f"{lane.job} succeeded")
         return LaneResult(lane.name, lane.job, "succeeded", attempt_no, total_rows, hwm_after)
@@ -210,6 +213,10 @@ def _run_locked(
     return LaneResult(
         lane.name, lane.job, "failed", attempt_no, total_rows, hwm_after, last_error.tail
     )
+
+
+def _refused(error: StepFailed | None) -> bool:
+    return error is not None and error.code == REFUSED_EXIT_CODE
 
 
 def _retryable(retry_state: RetryCallState) -> bool:

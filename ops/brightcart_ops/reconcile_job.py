@@ -10,6 +10,7 @@ from pathlib import Path
 from brightcart_ops import reconcile as rc
 from brightcart_ops import repair
 from brightcart_ops.alerts import Alert, Alerter
+from brightcart_ops.metrics import emit
 from brightcart_ops.opslog import new_id
 from brightcart_ops.warehouse import Warehouse
 from brightcart_world.settings import Settings
@@ -82,6 +83,7 @@ def run_reconciliation(
         plan.gone.setdefault(result.entity, []).extend(gone)
         result.detail = f"{diff.describe()} gone_from_source={len(gone)}"
     rc.record(warehouse, report.run_id, "check", cutoff, report.checked)
+    emit("ReconciliationMismatches", len(report.mismatches))
     if not report.mismatches:
         alerter.resolve(rc_kind(), INCIDENT, note=f"run {report.run_id}: all days match")
         return report

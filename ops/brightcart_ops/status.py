@@ -23,6 +23,7 @@ from rich.table import Table
 
 from brightcart_ops.alerts import Alert, Alerter
 from brightcart_ops.lanes import LANES, lane_high_water_mark
+from brightcart_ops.metrics import emit
 from brightcart_ops.opslog import SCHEMA, business_now
 from brightcart_ops.publish.datasets import Dataset, DatasetMap, Sla
 from brightcart_ops.publish.datasets import load as load_map
@@ -210,7 +211,11 @@ def check_slas(
         if alerter.raise_(alert):
             raised.append(alert.incident_key)
 
+    lags = [s.lag_minutes for s in report.sources if s.lag_minutes is not None]
+    if lags:
+        emit("FreshnessLagMinutes", max(lags))
     for source in report.sources:
+        emit("SourceUnreachable", 1 if source.state == BREACHED else 0, {"Lane": source.lane})
         if source.state == BREACHED:
             fire(
                 Alert(

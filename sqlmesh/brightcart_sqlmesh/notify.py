@@ -169,9 +169,11 @@ class PublishNotificationTarget(GenericNotificationTarget):  # type: ignore[misc
         if str(_current["environment"] or "").lower() != PROD:
             return
         from brightcart_ops.alerts import Alert
+        from brightcart_ops.metrics import emit
 
         key = f"{audit_error.model_name}.{audit_error.audit_name}"
         _current["audits"].add(key)
+        emit("BlockingAuditFailures", 1, {"Model": str(audit_error.model_name)})
         self._alerter().raise_(
             Alert(
                 kind="audit_failure",
