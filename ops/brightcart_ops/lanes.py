@@ -8,8 +8,6 @@ the SQLMesh models that read a failed lane wait through their signals, the rest 
 from __future__ import annotations
 
 import os
-import subprocess
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +18,7 @@ from brightcart_ops.alerts import Alert, Alerter
 from brightcart_ops.locks import LockBusy, lane_lock
 from brightcart_ops.metrics import emit
 from brightcart_ops.opslog import PipelineRun, record_run, utcnow
-from brightcart_ops.runtime import PROJECT_ROOT, meltano_bin, step_env
+from brightcart_ops.runtime import meltano_bin, run_logged, step_env
 from brightcart_ops.warehouse import Warehouse
 from brightcart_world.settings import Settings
 
@@ -89,25 +87,10 @@ def rows_loaded_since(warehouse: Warehouse, lane: str, since: datetime) -> int:
 
 
 def _run_meltano(job: str, env: dict[str, str], log_path: Path) -> None:
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    tail: deque[str] = deque(maxlen=15)
-    with log_path.open("a", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            [meltano_bin(), "--environment", env["MELTANO_ENVIRONMENT"], "run", job],
-            cwd=PROJECT_ROOT,
-            env={**os.environ, **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="backslashreplace",
-        )
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(line)
-            tail.append(line.rstrip())
-        code = proc.wait()
+    argv = [meltano_bin(), "--environment", env["MELTANO_ENVIRONMENT"], "run", job]
+    code, tail = run_logged(argv, {**os.environ, **env}, log_path, tail_lines=15)
     if code != 0:
-        raise StepFailed(code, "\n".join(tail))
+        raise StepFailed(code, tail)
 
 
 def run_lane(

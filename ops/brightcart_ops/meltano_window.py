@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +25,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from brightcart_ops.locks import lane_lock
 from brightcart_ops.opslog import PipelineRun, record_run, utcnow
-from brightcart_ops.runtime import PROJECT_ROOT, meltano_bin, step_env
+from brightcart_ops.runtime import meltano_bin, run_logged, step_env
 from brightcart_ops.warehouse import Warehouse
 from brightcart_world.settings import Settings
 
@@ -90,27 +88,10 @@ def postgres_window(plugin: str, clauses: dict[str, str]) -> dict[str, str]:
 
 
 def _attempt(command: list[str], env: dict[str, str], log_path: Path) -> None:
-    tail: deque[str] = deque(maxlen=20)
-    with log_path.open("a", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            errors="backslashreplace",
-        )
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(line)
-            tail.append(line.rstrip())
-        code = proc.wait()
+    code, tail = run_logged(command, env, log_path)
     if code != 0:
         raise WindowRunFailed(
-            f"`{' '.join(command[1:])}` exited with {code}; see {log_path}. Last lines:\n"
-            + "\n".join(tail)
+            f"`{' '.join(command[1:])}` exited with {code}; see {log_path}. Last lines:\n" + tail
         )
 
 

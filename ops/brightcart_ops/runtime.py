@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+from collections import deque
 from pathlib import Path
 
 from brightcart_world.settings import REPO_ROOT, Settings
@@ -77,6 +79,34 @@ def _salesforce_env(settings: Settings) -> dict[str, str]:
     from brightcart_world.salesforce.client import meltano_credentials_env, tap_env
 
     return {**tap_env(settings), **meltano_credentials_env(settings)}
+
+
+def run_logged(
+    argv: list[str], env: dict[str, str], log_path: Path, tail_lines: int = 20
+) -> tuple[int, str]:
+    """Run a pipeline command in the project, appending its output to a log file.
+
+    Returns the exit code and the last lines of output (for the ops tables and alerts).
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    tail: deque[str] = deque(maxlen=tail_lines)
+    with log_path.open("a", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            argv,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            errors="backslashreplace",
+        )
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            tail.append(line.rstrip())
+        code = proc.wait()
+    return code, "\n".join(tail)
 
 
 def meltano_bin() -> str:

@@ -8,14 +8,12 @@ notification target after a successful run, never here.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
 from brightcart_ops.opslog import PipelineRun, record_run, utcnow
-from brightcart_ops.runtime import PROJECT_ROOT, step_env
+from brightcart_ops.runtime import run_logged, step_env
 from brightcart_ops.warehouse import Warehouse
 from brightcart_world.settings import Settings
 
@@ -39,27 +37,10 @@ def run_sqlmesh(
     env = {**os.environ, **step_env(settings, environment)}
     gateway = env.get("BRIGHTCART_GATEWAY", "local")
     log_path = settings.home / "logs" / f"{job}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     run = PipelineRun(job, None, environment, 1, utcnow())
-    tail: deque[str] = deque(maxlen=40)
-    with log_path.open("a", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            [sqlmesh_bin(), "--gateway", gateway, *args],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            errors="backslashreplace",
-        )
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(line)
-            tail.append(line.rstrip())
-        code = proc.wait()
+    code, tail = run_logged([sqlmesh_bin(), "--gateway", gateway, *args], env, log_path, 40)
     run.finished_at = utcnow()
     run.status = "succeeded" if code == 0 else "failed"
-    run.error = None if code == 0 else "\n".join(tail)[-2000:]
+    run.error = None if code == 0 else tail[-2000:]
     record_run(Warehouse(settings), run)
-    return StepResult(run.status, code, "\n".join(tail))
+    return StepResult(run.status, code, tail)
