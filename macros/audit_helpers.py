@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from sqlglot import exp
-from sqlmesh.core.macros import MacroEvaluator
-
 from sqlmesh import macro
+from sqlmesh.core.macros import MacroEvaluator
 
 
 @macro()

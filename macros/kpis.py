@@ -23,9 +23,8 @@ Ratio KPIs combine already aggregated figures and never divide by zero (NULL ins
 from __future__ import annotations
 
 from sqlglot import exp
-from sqlmesh.core.macros import MacroEvaluator
-
 from sqlmesh import macro
+from sqlmesh.core.macros import MacroEvaluator
 
 MONEY = "DECIMAL(18, 2)"
 RATIO = "DECIMAL(18, 6)"

@@ -255,7 +255,18 @@ def python_sessions(events: list[Event]) -> PythonSessions:
 
 
 def _sdc(conn_values: tuple[object, ...], loaded_at: datetime, seq: int) -> tuple[object, ...]:
-    return (*conn_values, loaded_at, loaded_at, loaded_at, None, seq, None, None, "load-1", loaded_at)
+    return (
+        *conn_values,
+        loaded_at,
+        loaded_at,
+        loaded_at,
+        None,
+        seq,
+        None,
+        None,
+        "load-1",
+        loaded_at,
+    )
 
 
 def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[object, ...]]) -> None:

@@ -162,7 +162,7 @@ class Moto:
 
     def ingestions(self) -> list[tuple[str, str]]:
         """(data set id, ingestion id) of every ingestion the server has seen."""
-        with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json") as response:  # noqa: S310
+        with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json") as response:
             data = json.load(response)
         found = []
         for item in data.get("quicksight", {}).get("QuicksightIngestion", []):

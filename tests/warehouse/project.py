@@ -8,7 +8,6 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-
 from sqlmesh import Context
 
 from . import raw_fixture
