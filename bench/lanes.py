@@ -1,0 +1,249 @@
+"""Section 1: rows/s per lane (end to end, tap alone, loader alone) and the baselines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import orjson
+
+from bench.figures import Figure
+from bench.proc import Measured
+from bench.world import World, bin_path
+
+
+@dataclass(frozen=True)
+class LaneSpec:
+    lane: str
+    job: str
+    tap: str
+    schema: str
+
+
+LANE_SPECS = [
+    LaneSpec("shop", "shop-lane", "tap-postgres", "raw_shop"),
+    LaneSpec("events", "events-lane", "tap-brightcart-events", "raw_events"),
+    LaneSpec("marketing", "marketing-lane", "tap-s3-csv", "raw_marketing"),
+    LaneSpec("crm", "crm-lane", "tap-salesforce", "raw_crm"),
+]
+SHOP_TABLES = [
+    "customers",
+    "sellers",
+    "products",
+    "orders",
+    "order_items",
+    "payments",
+    "refunds",
+    "heartbeat",
+]
+
+
+def meltano(world: World, label: str, *args: str, **kwargs: object) -> Measured:
+    return world.run(label, [bin_path("meltano"), "--environment", "dev", *args], **kwargs)
+
+
+def count_records(path: Path) -> int:
+    """RECORD messages in a recorded Singer stream (BATCH manifests are counted by their files)."""
+    records = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            if b'"RECORD"' not in line[:40] and b'"BATCH"' not in line[:40]:
+                continue
+            message = orjson.loads(line)
+            if message.get("type") == "RECORD":
+                records += 1
+    return records
+
+
+def lane_end_to_end(world: World, spec: LaneSpec) -> list[Figure]:
+    """`meltano run <lane>-lane` on the generated data, then again with nothing new (fixed cost)."""
+    figures: list[Figure] = []
+    known = world.load_ids()
+    full = meltano(world, f"{spec.lane} lane", "run", spec.job)
+    received, inserted = world.landed_since(spec.lane, known)
+    if not full.ok:
+        return [Figure.missing(spec.lane, "lane end to end (meltano run)", _reason(full))]
+    figures.append(
+        Figure.of(
+            spec.lane,
+            "lane end to end (meltano run)",
+            full,
+            inserted,
+            note=f"{received:,} rows received",
+        )
+    )
+    known = world.load_ids()
+    empty = meltano(world, f"{spec.lane} lane rerun", "run", spec.job)
+    received_again, _ = world.landed_since(spec.lane, known)
+    if empty.ok:
+        figures.append(
+            Figure(
+                spec.lane,
+                "fixed cost: rerun, nothing new",
+                rows=received_again,
+                wall_s=empty.wall_s,
+                cpu_s=empty.cpu_s,
+                peak_rss_mib=empty.peak_rss_mib,
+                note="start-up of meltano, tap and loader; boundary re-sends only",
+                kind="fixed",
+            )
+        )
+        marginal_wall = full.wall_s - empty.wall_s
+        marginal_cpu = full.cpu_s - empty.cpu_s
+        if marginal_wall > 0.5 and inserted > 0:
+            figures.append(
+                Figure(
+                    spec.lane,
+                    "lane marginal (minus fixed cost)",
+                    rows=inserted,
+                    wall_s=marginal_wall,
+                    rows_per_s=inserted / marginal_wall,
+                    cpu_s=marginal_cpu,
+                    note=(
+                        f"{inserted / marginal_cpu:,.0f} rows per CPU-second"
+                        if marginal_cpu > 0
+                        else ""
+                    ),
+                )
+            )
+    else:
+        figures.append(Figure.missing(spec.lane, "fixed cost: rerun", _reason(empty), "fixed"))
+    return figures
+
+
+def tap_and_loader(world: World, spec: LaneSpec) -> list[Figure]:
+    """Tap alone (meltano invoke, messages recorded to a file), then the loader alone on them."""
+    recorded = world.home / "recorded" / f"{spec.lane}.singer.jsonl"
+    recorded.parent.mkdir(parents=True, exist_ok=True)
+    with recorded.open("wb") as out:
+        tap = meltano(world, f"{spec.lane} tap alone", "invoke", spec.tap, stdout=out)
+    if not tap.ok:
+        return [
+            Figure.missing(spec.lane, "tap alone", _reason(tap)),
+            Figure.missing(spec.lane, "loader alone", "no recorded messages"),
+        ]
+    records = count_records(recorded)
+    figures = [
+        Figure.of(
+            spec.lane,
+            "tap alone (meltano invoke → file)",
+            tap,
+            records,
+            note=f"{recorded.stat().st_size / 2**20:,.1f} MiB of messages",
+        )
+    ]
+    scratch = world.home / "loader-alone" / f"{spec.lane}.duckdb"
+    scratch.parent.mkdir(parents=True, exist_ok=True)
+    scratch.unlink(missing_ok=True)
+    config = scratch.with_suffix(".json")
+    config.write_text(
+        json.dumps(
+            {
+                "backend": "duckdb",
+                "path": str(scratch),
+                "lane": spec.lane,
+                "default_target_schema": spec.schema,
+                "staging_dir": str(scratch.parent / "staging"),
+            }
+        )
+    )
+    with recorded.open("rb") as stdin:
+        loader = world.run(
+            f"{spec.lane} loader alone",
+            [bin_path("target-redshift"), "--config", str(config)],
+            stdin=stdin,
+        )
+    if loader.ok:
+        figures.append(Figure.of(spec.lane, "loader alone (recorded messages)", loader, records))
+    else:
+        figures.append(Figure.missing(spec.lane, "loader alone", _reason(loader)))
+    return figures
+
+
+def peer(world: World, label: str, args: list[str], lane: str, note: str = "") -> Figure:
+    out = world.home / "peers" / f"{label.replace(' ', '_')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("wb") as handle:
+        measured = world.run(label, [sys.executable, "-m", "bench.peers", *args], stdout=handle)
+    if not measured.ok:
+        return Figure.missing(lane, label, _reason(measured), kind="peer")
+    result = json.loads(out.read_text().strip().splitlines()[-1])
+    rows, seconds = int(result["rows"]), float(result["seconds"])
+    return Figure.of(lane, label, measured, rows, seconds=seconds, note=note, kind="peer")
+
+
+def shop_peers(world: World, quick: bool) -> list[Figure]:
+    s = world.settings
+    tables = ",".join(f"shop.{t}" for t in SHOP_TABLES)
+    figures = [
+        peer(
+            world,
+            "peer: PostgreSQL binary COPY",
+            ["pg-copy", "--dsn", s.pg_dsn, "--tables", tables],
+            "shop",
+            "COPY (SELECT *) TO STDOUT (FORMAT binary) via psycopg; extract only",
+        )
+    ]
+    url = f"postgresql+psycopg2://{s.pg_user}@{s.pg_host}:{s.pg_port}/{s.pg_db}"
+    for backend in ["connectorx"] if quick else ["connectorx", "pyarrow"]:
+        figures.append(
+            peer(
+                world,
+                f"peer: dlt sql_database ({backend})",
+                [
+                    "dlt",
+                    "--url",
+                    url,
+                    "--backend",
+                    backend,
+                    "--duckdb",
+                    str(world.home / "peers" / f"dlt_{backend}.duckdb"),
+                    "--pipelines-dir",
+                    str(world.home / "peers" / "dlt"),
+                    "--tables",
+                    ",".join(SHOP_TABLES),
+                ],
+                "shop",
+                "PostgreSQL → DuckDB file, same 8 tables",
+            )
+        )
+    return figures
+
+
+def download_events(world: World) -> Path:
+    folder = world.home / "peers" / "events"
+    folder.mkdir(parents=True, exist_ok=True)
+    env = world.settings.aws_env()
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env["AWS_DEFAULT_REGION"],
+    )
+    bucket = world.settings.s3_bucket
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="events/"):
+        for item in page.get("Contents", []):
+            key = str(item["Key"])
+            s3.download_file(bucket, key, str(folder / key.replace("/", "_")))
+    return folder
+
+
+def events_peer(world: World) -> Figure:
+    folder = download_events(world)
+    return peer(
+        world,
+        "peer: DuckDB read_json",
+        ["duckdb-json", "--files", str(folder)],
+        "events",
+        "same gzip objects, downloaded; parsed into an in-memory table",
+    )
+
+
+def _reason(measured: Measured) -> str:
+    last = [line for line in measured.tail.splitlines() if line.strip()]
+    detail = last[-1][:160] if last else ""
+    return f"{measured.label} exited {measured.returncode}: {detail}"
