@@ -87,7 +87,9 @@ def rows_loaded_since(warehouse: Warehouse, lane: str, since: datetime) -> int:
 
 
 def _run_meltano(job: str, env: dict[str, str], log_path: Path) -> None:
-    argv = [meltano_bin(), "--environment", env["MELTANO_ENVIRONMENT"], "run", job]
+    # --force: a run killed with -9 stays `running` in Meltano's system database for minutes and
+    # would block this one; lane_lock already guarantees one run of a lane at a time.
+    argv = [meltano_bin(), "--environment", env["MELTANO_ENVIRONMENT"], "run", "--force", job]
     code, tail = run_logged(argv, {**os.environ, **env}, log_path, tail_lines=15)
     if code != 0:
         raise StepFailed(code, tail)

@@ -1,0 +1,131 @@
+"""The reliability world of the test run, the size knobs, and the summary printed at the end.
+
+Size: CI default is scale 0.002 over one simulated day and 20 kill trials. `--reliability-large`
+(or BRIGHTCART_RELIABILITY_LARGE=1) runs the tests marked `large` and a four-day world so that
+events more than 72 hours late arrive; BRIGHTCART_RELIABILITY_SCALE, _HOURS, _TRIALS and _SEED
+override single knobs. BRIGHTCART_RELIABILITY_KEEP=1 keeps the world's folder for a post-mortem.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from brightcart_world.generator import generate
+from brightcart_world.settings import Settings
+from brightcart_world.sources import LocalSources
+from brightcart_world.sources.isolation import dispose, unique_db_name
+from brightcart_world.sources.ports import free_port
+
+from .harness import REL_ROOT, TALLY, WORLD_START, RelWorld, Size
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--reliability-large",
+        action="store_true",
+        default=False,
+        help="run the reliability suite at a larger size, including tests marked `large`",
+    )
+
+
+def _large(config: pytest.Config) -> bool:
+    try:
+        flag = bool(config.getoption("--reliability-large"))
+    except ValueError:  # the option is registered only when this folder is collected first
+        flag = False
+    return flag or os.environ.get("BRIGHTCART_RELIABILITY_LARGE", "") not in ("", "0")
+
+
+@pytest.fixture(scope="session")
+def size(pytestconfig: pytest.Config) -> Size:
+    large = _large(pytestconfig)
+    env = os.environ.get
+    return Size(
+        large=large,
+        scale=float(env("BRIGHTCART_RELIABILITY_SCALE") or (0.01 if large else 0.002)),
+        hours=int(env("BRIGHTCART_RELIABILITY_HOURS") or (96 if large else 24)),
+        trials=int(env("BRIGHTCART_RELIABILITY_TRIALS") or (60 if large else 20)),
+        seed=int(env("BRIGHTCART_RELIABILITY_SEED") or 20261125),
+    )
+
+
+@pytest.fixture
+def large_only(size: Size) -> None:
+    if not size.large:
+        pytest.skip("large reliability case: run with --reliability-large")
+
+
+def _rel_home() -> Path:
+    REL_ROOT.mkdir(parents=True, exist_ok=True)
+    REL_ROOT.chmod(0o755)  # a private cluster runs as `postgres`, who must traverse it
+    home = Path(tempfile.mkdtemp(prefix="world_", dir=REL_ROOT))
+    home.chmod(0o755)
+    return home
+
+
+@pytest.fixture(scope="session")
+def rel(size: Size) -> Iterator[RelWorld]:
+    """A world on a private PostgreSQL cluster with every lane loaded once."""
+    settings = Settings(
+        home=_rel_home(),
+        pg_host="127.0.0.1",
+        pg_port=free_port(),  # nothing answers there: `up` starts a private cluster
+        pg_user="postgres",
+        pg_db=unique_db_name("rel"),
+        s3_port=free_port(),
+        s3_bucket="brightcart-raw",
+        sf_port=free_port(),
+        sf_proxy_port=free_port(),
+    )
+    sources = LocalSources(settings)
+    with pytest.MonkeyPatch.context() as patch:
+        for name in (
+            "BRIGHTCART_WAREHOUSE",
+            "BRIGHTCART_ALERT_TOPIC_ARN",
+            "BRIGHTCART_LOCK_DSN",
+            "BRIGHTCART_SF_TOKEN_STORE",
+            "MELTANO_DATABASE_URI",
+        ):
+            patch.delenv(name, raising=False)
+        for name, value in sources.env().items():
+            patch.setenv(name, value)
+        patch.setenv("SQLMESH__DISABLE_ANONYMIZED_ANALYTICS", "1")
+        patch.setenv("BRIGHTCART_WAREHOUSE_START", WORLD_START.date().isoformat())
+        try:
+            sources.up()
+            generate(
+                settings,
+                seed=size.seed,
+                start=WORLD_START,
+                end=WORLD_START + timedelta(hours=size.hours),
+                scale=size.scale,
+            )
+            world = RelWorld(sources, size.seed, size.scale)
+            for lane in ("shop", "events", "marketing", "crm"):
+                result = world.lane(lane)
+                assert result.status == "succeeded", f"initial {lane} load: {result.error}"
+            yield world
+        finally:
+            if os.environ.get("BRIGHTCART_RELIABILITY_KEEP", "") in ("", "0"):
+                dispose(sources)
+            else:
+                sources.down()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not TALLY.lines and not TALLY.trials:
+        return
+    terminalreporter.section("reliability")
+    for line in TALLY.lines:
+        terminalreporter.write_line(f"reliability case: {line}")
+    terminalreporter.write_line(TALLY.summary())
+    REL_ROOT.mkdir(parents=True, exist_ok=True)
+    (REL_ROOT / "last-summary.txt").write_text(
+        "\n".join([*(f"reliability case: {x}" for x in TALLY.lines), TALLY.summary()]) + "\n"
+    )
