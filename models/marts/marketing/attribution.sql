@@ -7,7 +7,7 @@ MODEL (
   owner growth_data,
   cron '@hourly',
   grain (order_id, session_key),
-  signals (sources_landed(sources := ['events', 'shop'])),
+  signals (sources_landed(sources := ['events', 'shop', 'crm'])),
   audits (
     not_null(columns := (order_id, session_key, order_completed_at, order_net_revenue)),
     unique_combination_of_columns(columns := (order_id, session_key)),

@@ -7,6 +7,7 @@ MODEL (
   ),
   owner growth_data,
   cron '@daily',
+  signals (sources_landed(sources := ['events', 'shop', 'crm', 'marketing'])),
   grain (performance_date, utm_campaign),
   audits (
     not_null(columns := (performance_date, utm_campaign, spend, sessions, orders, new_customers)),

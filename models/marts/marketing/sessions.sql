@@ -6,6 +6,7 @@ MODEL (
   ),
   owner growth_data,
   cron '@hourly',
+  signals (sources_landed(sources := ['events', 'crm'])),
   grain session_key,
   audits (
     not_null(columns := (session_key, session_date, session_started_at, channel, is_converted)),

@@ -8,7 +8,7 @@ MODEL (
   owner growth_data,
   cron '@hourly',
   grain (order_id, session_key),
-  signals (sources_landed(sources := ['events'])),
+  signals (sources_landed(sources := ['events', 'crm'])),
   audits (
     not_null(columns := (order_id, session_key, order_completed_at, session_started_at, touch_number, touches_in_path, channel)),
     unique_combination_of_columns(columns := (order_id, session_key)),

@@ -88,10 +88,27 @@ class ProdState:
             stack.extend(self.dag.get(node, ()))
         return sorted(seen)
 
+    def data_frontier(self, view: str) -> list[str]:
+        """The models whose data a view shows: itself, then through views only, down to the
+        first materialized tables. A change further up reaches a dataset only by changing one
+        of these (a new version changes every descendant's fingerprint; new data lands in these
+        tables), so a mart that waits for its sources keeps its datasets unpublished."""
+        seen: set[str] = set()
+        stack = [view]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            version = self.versions.get(node)
+            if node == view or (version is not None and version.kind == "VIEW"):
+                stack.extend(self.dag.get(node, ()))
+        return sorted(seen)
+
     def upstream(self, view: str) -> Upstream | None:
         if view not in self.versions:
             return None
-        models = tuple(self.versions[m] for m in self.upstream_models(view) if m in self.versions)
+        models = tuple(self.versions[m] for m in self.data_frontier(view) if m in self.versions)
         return Upstream(view, models)
 
 
