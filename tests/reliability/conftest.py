@@ -69,7 +69,7 @@ def _rel_home() -> Path:
     return home
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def rel(size: Size) -> Iterator[RelWorld]:
     """A world on a private PostgreSQL cluster with every lane loaded once."""
     settings = Settings(
