@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +43,17 @@ class LoadedWorld:
         }
         self.runs.append(results)
         return results
+
+    def set_salesforce_faults(self, faults: dict[str, object]) -> None:
+        """Switch the Salesforce emulator's failure modes (POST /__emulator/faults)."""
+        request = urllib.request.Request(
+            f"{self.settings.sf_instance_url}/__emulator/faults",
+            data=json.dumps(faults).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
 
     def warehouse(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.settings.warehouse), read_only=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -114,28 +113,17 @@ def test_full_table_extract_refused_inside_business_hours(loaded_world: LoadedWo
     assert orders is not None and landed["orders"] == orders[0]
 
 
-def _set_faults(world: LoadedWorld, faults: dict[str, object]) -> None:
-    request = urllib.request.Request(
-        f"{world.settings.sf_instance_url}/__emulator/faults",
-        data=json.dumps(faults).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-
-
 def test_rotated_refresh_token_is_kept_for_the_next_run(
     loaded_world: LoadedWorld, tmp_path: Path
 ) -> None:
     original = meltano_credentials_env(loaded_world.settings)
     store = tmp_path / "token.json"
     env = {**original, "BRIGHTCART_SF_TOKEN_STORE": f"file:{store}"}
-    _set_faults(loaded_world, {"rotate_refresh_token": True})
+    loaded_world.set_salesforce_faults({"rotate_refresh_token": True})
     try:
         rotated_run = _meltano(loaded_world, "crm-lane", env)
     finally:
-        _set_faults(loaded_world, {"rotate_refresh_token": False})
+        loaded_world.set_salesforce_faults({"rotate_refresh_token": False})
     assert rotated_run.returncode == 0, rotated_run.stderr[-2000:]
     kept = json.loads(store.read_text())["refresh_token"]
     assert kept and kept != original["TAP_SALESFORCE_REFRESH_TOKEN"]

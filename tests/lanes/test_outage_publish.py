@@ -3,9 +3,7 @@ marts that read Salesforce wait, one alert is raised, and recovery catches up an
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -17,17 +15,6 @@ from brightcart_ops.publish.state import open_state_reader, state_from_reader
 from brightcart_ops.runtime import PROJECT_ROOT
 from brightcart_ops.transform import run_sqlmesh
 from brightcart_world.generator import advance
-
-
-def _faults(world: LoadedWorld, faults: dict[str, object]) -> None:
-    request = urllib.request.Request(
-        f"{world.settings.sf_instance_url}/__emulator/faults",
-        data=json.dumps(faults).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
 
 
 def _interval_end(model: str) -> datetime | None:
@@ -89,7 +76,7 @@ def test_salesforce_outage_holds_back_only_what_reads_it(built: LoadedWorld) -> 
     before_hourly, before_attribution = _interval_end(hourly), _interval_end(attribution)
     assert before_hourly is not None and before_attribution is not None
 
-    _faults(built, {"unavailable": 1_000_000})
+    built.set_salesforce_faults({"unavailable": 1_000_000})
     try:
         advance(built.settings, hours=1)
         first = built.run_all()
@@ -108,7 +95,7 @@ def test_salesforce_outage_holds_back_only_what_reads_it(built: LoadedWorld) -> 
         assert second["crm"].status == "failed"
         assert _open_incidents(built).count("lane_failure:crm") == 1
     finally:
-        _faults(built, {"unavailable": 0})
+        built.set_salesforce_faults({"unavailable": 0})
 
     recovered = built.run_all()
     assert recovered["crm"].status == "succeeded"
