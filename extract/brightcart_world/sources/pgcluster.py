@@ -23,6 +23,7 @@ from brightcart_world.sources.processes import living, terminate_tree, write_pid
 
 SERVER_USER = "postgres"
 START_TIMEOUT_S = 60
+OUTPUT_PLUGINS = "pgoutput, test_decoding, wal2json"
 HBA = """# Written by brightcart sources: trust on loopback only.
 local   all             all                             trust
 host    all             all             127.0.0.1/32    trust
@@ -49,6 +50,22 @@ def find_bindir() -> Path:
         "pg_ctl) are not installed: install postgresql-15, or point BRIGHTCART_PG_HOST/PORT "
         "at a running server"
     )
+
+
+def server_parameters(bindir: Path) -> set[str]:
+    """Names of the configuration parameters this server build knows (postgres --describe-config).
+
+    A parameter the server does not know makes it refuse to start, so optional ones are written
+    only when listed here.
+    """
+    server = (bindir / "initdb").resolve().parent / "postgres"  # initdb may be a symbolic link
+    result = subprocess.run(
+        [str(server), "--describe-config"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return {line.split("\t", 1)[0] for line in result.stdout.splitlines() if line}
 
 
 def _conf_quote(value: str) -> str:
@@ -149,7 +166,7 @@ class PrivateCluster:
             (self.data / "pg_hba.conf").write_text(HBA)
             with (self.data / "postgresql.conf").open("a") as conf:
                 conf.write("\ninclude_if_exists = 'brightcart.conf'\n")
-        self._write_runtime_conf()
+        self._write_runtime_conf(bindir)
         self._run(
             [
                 str(bindir / "pg_ctl"),
@@ -173,7 +190,7 @@ class PrivateCluster:
         write_pid_file(self.pid_file, process.pid)
         return process.pid
 
-    def _write_runtime_conf(self) -> None:
+    def _write_runtime_conf(self, bindir: Path) -> None:
         settings = {
             "port": str(self.settings.pg_port),
             "listen_addresses": _conf_quote("127.0.0.1"),
@@ -182,6 +199,10 @@ class PrivateCluster:
             "max_replication_slots": "10",
             "max_wal_senders": "10",
         }
+        if "output_plugin_libraries" in server_parameters(bindir):
+            # Servers built with an allow-list of logical decoding output plugins: add wal2json,
+            # the plugin of tap-postgres' LOG_BASED replication.
+            settings["output_plugin_libraries"] = _conf_quote(OUTPUT_PLUGINS)
         path = self.data / "brightcart.conf"
         path.write_text("".join(f"{key} = {value}\n" for key, value in settings.items()))
         self._give_to_server_user(path, self.data / "pg_hba.conf")
