@@ -22,6 +22,8 @@ from target_redshift.columns import RECORD_HASH, Column, LogicalType
 from target_redshift.dialect import quote
 
 _DECIMAL = "DECIMAL(38,9)"
+DELETED_AT = "_sdc_deleted_at"
+DELETED_MARK = "|deleted"
 
 
 @dataclass
@@ -168,7 +170,14 @@ def _normalize_file(
     )
     extra: list[str] = []
     if RECORD_HASH in version_key:
-        extra.append(f"md5(CAST({record_json} AS VARCHAR)) AS {quote(RECORD_HASH)}")
+        hashed = f"CAST({record_json} AS VARCHAR)"
+        if DELETED_AT in by_name:
+            # A deletion is a version of its own: a LOG_BASED delete carries the row exactly as
+            # its latest version held it, and without the mark it would merge away as a repeat
+            # of that version. Rows that are not deleted keep the hash they always had.
+            mark = f"CASE WHEN {quote(DELETED_AT)} IS NULL THEN '' ELSE '{DELETED_MARK}' END"
+            hashed = f"{hashed} || {mark}"
+        extra.append(f"md5({hashed}) AS {quote(RECORD_HASH)}")
     flag = " OR ".join(bad) if bad else "FALSE"
     con.execute("DROP TABLE IF EXISTS checked")
     con.execute(
