@@ -8,7 +8,7 @@ MODEL (
     not_null(columns := (customer_id, created_at, updated_at)),
     unique_values(columns := (customer_id))
   ),
-  description 'One row per customer_id. Current shop customers; the latest landed version (by updated_at, then _sdc_sequence); customers whose latest version carries _sdc_deleted_at are removed.'
+  description 'One row per customer_id. Current shop customers; the latest landed version (by updated_at, then _sdc_sequence, a deletion first on a tie); customers whose latest version carries _sdc_deleted_at are removed.'
 );
 
 WITH versions AS (
@@ -20,7 +20,7 @@ WITH versions AS (
     created_at,
     updated_at,
     _sdc_deleted_at,
-    ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY updated_at DESC, _sdc_sequence DESC) AS version_rank
+    ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST) AS version_rank
   FROM raw_shop.customers
 )
 SELECT

@@ -17,7 +17,7 @@ WITH versions AS (
     beat_at,
     updated_at,
     _sdc_deleted_at,
-    ROW_NUMBER() OVER (PARTITION BY writer ORDER BY updated_at DESC, _sdc_sequence DESC) AS version_rank
+    ROW_NUMBER() OVER (PARTITION BY writer ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST) AS version_rank
   FROM raw_shop.heartbeat
 )
 SELECT

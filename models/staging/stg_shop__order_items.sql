@@ -11,7 +11,7 @@ MODEL (
     forall(criteria := (quantity > 0, unit_price >= 0, discount_amount >= 0)),
     assert_references(column := order_id, parent := staging.stg_shop__orders, parent_column := order_id)
   ),
-  description 'One row per order_item_id. Current order lines; the latest landed version (by updated_at, then _sdc_sequence), hard deletes removed.'
+  description 'One row per order_item_id. Current order lines; the latest landed version (by updated_at, then _sdc_sequence, a deletion first on a tie), hard deletes removed.'
 );
 
 WITH versions AS (
@@ -26,7 +26,7 @@ WITH versions AS (
     created_at,
     updated_at,
     _sdc_deleted_at,
-    ROW_NUMBER() OVER (PARTITION BY order_item_id ORDER BY updated_at DESC, _sdc_sequence DESC) AS version_rank
+    ROW_NUMBER() OVER (PARTITION BY order_item_id ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST) AS version_rank
   FROM raw_shop.order_items
 )
 SELECT

@@ -12,7 +12,7 @@ MODEL (
     accepted_values(column := channel, is_in := ('web', 'ios', 'android')),
     assert_references(column := customer_id, parent := staging.stg_shop__customers, parent_column := customer_id)
   ),
-  description 'One row per order_id. Current state of shop orders; the latest landed version (by updated_at, then _sdc_sequence), hard deletes removed.'
+  description 'One row per order_id. Current state of shop orders; the latest landed version (by updated_at, then _sdc_sequence, a deletion first on a tie), hard deletes removed.'
 );
 
 WITH versions AS (
@@ -33,7 +33,7 @@ WITH versions AS (
     created_at,
     updated_at,
     _sdc_deleted_at,
-    ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY updated_at DESC, _sdc_sequence DESC) AS version_rank
+    ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST) AS version_rank
   FROM raw_shop.orders
 )
 SELECT

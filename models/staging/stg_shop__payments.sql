@@ -10,7 +10,7 @@ MODEL (
     accepted_values(column := status, is_in := ('captured', 'failed')),
     accepted_values(column := method, is_in := ('card', 'paypal', 'gift_card'))
   ),
-  description 'One row per payment_id. Current payments; the latest landed version (by updated_at, then _sdc_sequence), hard deletes removed.'
+  description 'One row per payment_id. Current payments; the latest landed version (by updated_at, then _sdc_sequence, a deletion first on a tie), hard deletes removed.'
 );
 
 WITH versions AS (
@@ -23,7 +23,7 @@ WITH versions AS (
     created_at,
     updated_at,
     _sdc_deleted_at,
-    ROW_NUMBER() OVER (PARTITION BY payment_id ORDER BY updated_at DESC, _sdc_sequence DESC) AS version_rank
+    ROW_NUMBER() OVER (PARTITION BY payment_id ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST) AS version_rank
   FROM raw_shop.payments
 )
 SELECT

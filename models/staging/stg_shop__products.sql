@@ -8,7 +8,7 @@ MODEL (
     not_null(columns := (product_id, seller_id, category)),
     unique_values(columns := (product_id))
   ),
-  description 'One row per product_id. Current product catalogue; the latest landed version (by updated_at, then _sdc_sequence), hard deletes removed.'
+  description 'One row per product_id. Current product catalogue; the latest landed version (by updated_at, then _sdc_sequence, a deletion first on a tie), hard deletes removed.'
 );
 
 WITH versions AS (
@@ -23,7 +23,7 @@ WITH versions AS (
     created_at,
     updated_at,
     _sdc_deleted_at,
-    ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY updated_at DESC, _sdc_sequence DESC) AS version_rank
+    ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST) AS version_rank
   FROM raw_shop.products
 )
 SELECT

@@ -10,7 +10,7 @@ MODEL (
     accepted_values(column := refund_type, is_in := ('full', 'partial', 'chargeback')),
     forall(criteria := (amount > 0))
   ),
-  description 'One row per refund_id. Current refunds and chargebacks; the latest landed version (by updated_at, then _sdc_sequence), hard deletes removed.'
+  description 'One row per refund_id. Current refunds and chargebacks; the latest landed version (by updated_at, then _sdc_sequence, a deletion first on a tie), hard deletes removed.'
 );
 
 WITH versions AS (
@@ -25,7 +25,7 @@ WITH versions AS (
     created_at,
     updated_at,
     _sdc_deleted_at,
-    ROW_NUMBER() OVER (PARTITION BY refund_id ORDER BY updated_at DESC, _sdc_sequence DESC) AS version_rank
+    ROW_NUMBER() OVER (PARTITION BY refund_id ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST) AS version_rank
   FROM raw_shop.refunds
 )
 SELECT

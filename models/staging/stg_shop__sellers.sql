@@ -8,7 +8,7 @@ MODEL (
     not_null(columns := (seller_id, commission_rate)),
     unique_values(columns := (seller_id))
   ),
-  description 'One row per seller_id. Current marketplace sellers; the latest landed version (by updated_at, then _sdc_sequence), hard deletes removed.'
+  description 'One row per seller_id. Current marketplace sellers; the latest landed version (by updated_at, then _sdc_sequence, a deletion first on a tie), hard deletes removed.'
 );
 
 WITH versions AS (
@@ -21,7 +21,7 @@ WITH versions AS (
     created_at,
     updated_at,
     _sdc_deleted_at,
-    ROW_NUMBER() OVER (PARTITION BY seller_id ORDER BY updated_at DESC, _sdc_sequence DESC) AS version_rank
+    ROW_NUMBER() OVER (PARTITION BY seller_id ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST) AS version_rank
   FROM raw_shop.sellers
 )
 SELECT

@@ -137,7 +137,8 @@ def latest_versions(entity: Entity) -> str:
     """Latest landed version per key (what staging reads), tombstones still visible."""
     return (
         f"SELECT *, ROW_NUMBER() OVER (PARTITION BY {entity.key} "
-        "ORDER BY updated_at DESC, _sdc_sequence DESC) AS version_rank "
+        "ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST) "
+        "AS version_rank "
         f"FROM raw_shop.{entity.name}"
     )
 

@@ -18,7 +18,7 @@ def test_sqlmesh_yaml_unit_tests_pass(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.setenv(name, value)
         context = project.context(copy)
         result = context.test()
-        assert result.testsRun == 4
+        assert result.testsRun == 5
         assert result.wasSuccessful(), [str(e) for e in result.failures + result.errors]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
