@@ -49,6 +49,16 @@ def test_heavy_streams_are_full_tables_and_first_incremental_reads() -> None:
     ]
 
 
+def test_log_based_streams_are_heavy_until_their_initial_copy_is_bookmarked() -> None:
+    def stream(name: str) -> dict[str, object]:
+        meta = {"selected": True, "replication-method": "LOG_BASED", "replication-key": "_sdc_lsn"}
+        return {"tap_stream_id": name, "metadata": [{"breadcrumb": [], "metadata": meta}]}
+
+    catalog = {"streams": [stream("shop-orders"), stream("shop-customers")]}
+    state = {"bookmarks": {"shop-customers": {"replication_key_value": 27624992}}}
+    assert heavy_streams(catalog, state) == ["shop-orders (LOG_BASED initial copy)"]
+
+
 def test_redactor_masks_the_tap_salesforce_login_line() -> None:
     line = (
         "INFO Making POST request to https://login.salesforce.com/services/oauth2/token with body "

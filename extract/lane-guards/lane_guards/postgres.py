@@ -1,9 +1,13 @@
 """``tap-postgres-guard``: run tap-postgres unless it would read heavily in business hours.
 
-A read is heavy when a selected stream replicates FULL_TABLE, or replicates INCREMENTAL with no
-bookmark yet (its first read scans the whole table). Light incremental reads always run: they use
-the ``updated_at`` index and bounded batches. ``BRIGHTCART_ALLOW_HEAVY_READS=1`` overrides the
-refusal for an emergency; the override is printed so that it shows in the run's log.
+A read is heavy when a selected stream replicates FULL_TABLE, or replicates INCREMENTAL or
+LOG_BASED with no bookmark yet (the first read scans the whole table; for LOG_BASED it is the
+initial copy before the replication slot is read). Light incremental reads always run: they use
+the ``updated_at`` index and bounded batches, or the slot. ``BRIGHTCART_ALLOW_HEAVY_READS=1``
+overrides the refusal for an emergency; the override is printed so that it shows in the run's log.
+
+Before a LOG_BASED run the source's prerequisites are checked (lane_guards.logical); a missing one
+stops the run with what to change, instead of the tap's late failure or silently wrong data.
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ import os
 import sys
 from typing import Any
 
-from lane_guards import business_hours
+from lane_guards import business_hours, logical
 from lane_guards.common import exec_real, option, read_json
 
 REFUSED_EXIT_CODE = 75  # EX_TEMPFAIL: try again later, outside business hours
+CONFIG_EXIT_CODE = 78  # EX_CONFIG: the source is not set up for what the catalog asks
 
 
 def _stream_method(stream: dict[str, Any]) -> tuple[bool, str | None]:
@@ -53,7 +58,24 @@ def heavy_streams(
             heavy.append(f"{name} (FULL_TABLE)")
         elif method == "INCREMENTAL" and not bookmarks.get(name, {}).get("replication_key_value"):
             heavy.append(f"{name} (first INCREMENTAL read)")
+        elif method == "LOG_BASED" and not bookmarks.get(name, {}).get("replication_key_value"):
+            heavy.append(f"{name} (LOG_BASED initial copy)")
     return heavy
+
+
+def check_log_based(catalog: dict[str, Any], config: dict[str, Any]) -> None:
+    """Stop with what to change when the source is not ready for the LOG_BASED streams."""
+    streams = logical.log_streams(catalog)
+    if not streams:
+        return
+    found = logical.problems(config, streams)
+    if found:
+        sys.stderr.write(
+            "tap-postgres-guard: LOG_BASED replication cannot start:\n"
+            + "".join(f"  - {problem}\n" for problem in found)
+            + "See docs/loader.md (deletes and LOG_BASED) for the source set-up.\n"
+        )
+        raise SystemExit(CONFIG_EXIT_CODE)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -62,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
     if is_sync:
         catalog = read_json(option(args, "--catalog") or option(args, "--properties"))
         state = read_json(option(args, "--state"))
-        heavy = heavy_streams(catalog, state, read_json(option(args, "--config")))
+        config = read_json(option(args, "--config"))
+        heavy = heavy_streams(catalog, state, config)
         window_text = os.environ.get("BRIGHTCART_BUSINESS_HOURS") or business_hours.DEFAULT_WINDOW
         window = business_hours.parse(window_text)
         moment = business_hours.now()
@@ -81,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
                     "BRIGHTCART_ALLOW_HEAVY_READS=1 for an emergency.\n"
                 )
                 raise SystemExit(REFUSED_EXIT_CODE)
+        check_log_based(catalog, config)
     exec_real("tap-postgres", args)
 
 
