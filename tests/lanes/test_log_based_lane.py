@@ -46,7 +46,12 @@ TABLES = [
     "refunds",
     "heartbeat",
 ]
-KEYS = {"customers": "customer_id", "orders": "order_id", "sellers": "seller_id"}
+KEYS = {
+    "customers": "customer_id",
+    "orders": "order_id",
+    "sellers": "seller_id",
+    "products": "product_id",
+}
 # Wednesday 2026-11-25: 15:00 UTC is 10:00 in New York (inside), 08:00 UTC is 03:00 (outside).
 INSIDE = "2026-11-25T15:00:00Z"
 OUTSIDE = "2026-11-25T08:00:00Z"
@@ -63,6 +68,11 @@ STAGING_FILES = [
 SEED = """
 INSERT INTO shop.sellers (seller_id, name, country_code, commission_rate)
 VALUES (1, 'North Goods', 'US', 0.1200), (2, 'Rhein Waren', 'DE', 0.0850);
+-- A name long enough to be stored out of line (TOAST): an update of the price alone leaves it
+-- out of the update's new values in the WAL.
+INSERT INTO shop.products (product_id, seller_id, sku, name, category, price)
+SELECT 11, 1, 'NG-11', string_agg(md5(i::text), ' '), 'garden', 19.90
+FROM generate_series(1, 400) AS i;
 INSERT INTO shop.customers (customer_id, email, country_code, city)
 VALUES (1, 'ada@example.com', 'US', 'Boston'), (2, 'bea@example.com', 'DE', 'Bonn'),
        (3, 'cy@example.com', 'FR', 'Lyon'), (4, 'dee@example.com', 'US', 'Austin'),
@@ -86,6 +96,7 @@ CHANGES = [
     "UPDATE shop.orders SET status = 'paid', paid_at = '2026-11-21 10:00:00+00' "
     "WHERE order_id = 101",
     "DELETE FROM shop.orders WHERE order_id = 104",
+    "UPDATE shop.products SET price = 17.50 WHERE product_id = 11",
     "DELETE FROM shop.customers WHERE customer_id = 5",
     # Updated, then deleted before the lane runs: both versions land, the deletion wins.
     "UPDATE shop.customers SET city = 'Paris' WHERE customer_id = 3",
@@ -100,6 +111,7 @@ CHANGED = {
     "customers": {(6, False), (2, False), (5, True), (3, False), (3, True), (7, False), (7, True)},
     "orders": {(105, False), (101, False), (104, True)},
     "sellers": set(),
+    "products": {(11, False)},
 }
 
 
@@ -272,7 +284,7 @@ def test_log_based_lane_lands_inserts_updates_and_deletes(log_lane: LogLane) -> 
     started = datetime.now(UTC)
     first = log_lane.run(OUTSIDE)
     assert first.returncode == 0, first.stderr[-3000:]
-    assert log_lane.inserted(started) == {"customers": 5, "sellers": 2, "orders": 4}
+    assert log_lane.inserted(started) == {"customers": 5, "sellers": 2, "orders": 4, "products": 1}
     for table in KEYS:
         keys = log_lane.source_keys(table)
         assert log_lane.versions(table, started) == {(k, False) for k in keys}
@@ -318,6 +330,12 @@ def test_log_based_lane_lands_inserts_updates_and_deletes(log_lane: LogLane) -> 
     assert set(orders) == log_lane.source_keys("orders") == {101, 102, 103, 105}
     assert customers[2]["city"] == "Cologne"
     assert orders[101]["status"] == "paid"
+    # The out-of-line name the price update left unchanged is still the source's name.
+    with log_lane.source() as pg:
+        product = pg.execute("SELECT name, price FROM shop.products").fetchone()
+    assert product is not None and len(product[0]) > 12_000
+    staged_product = log_lane.staged("products")[11]
+    assert (staged_product["product_name"], staged_product["list_price"]) == product
 
     after_changes = log_lane.bookmarks()
     changed_lsn = {t: int(after_changes[f"shop-{t}"]["replication_key_value"]) for t in TABLES}

@@ -7,7 +7,9 @@ the ``updated_at`` index and bounded batches, or the slot. ``BRIGHTCART_ALLOW_HE
 overrides the refusal for an emergency; the override is printed so that it shows in the run's log.
 
 Before a LOG_BASED run the source's prerequisites are checked (lane_guards.logical); a missing one
-stops the run with what to change, instead of the tap's late failure or silently wrong data.
+stops the run with what to change, instead of the tap's late failure or silently wrong data. A
+LOG_BASED run then goes through lane_guards.tap_fixes, which repairs the tap's records of updates
+that leave a TOASTed column unchanged.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 import sys
 from typing import Any
 
-from lane_guards import business_hours, logical
+from lane_guards import business_hours, logical, tap_fixes
 from lane_guards.common import exec_real, option, read_json
 
 REFUSED_EXIT_CODE = 75  # EX_TEMPFAIL: try again later, outside business hours
@@ -63,11 +65,14 @@ def heavy_streams(
     return heavy
 
 
-def check_log_based(catalog: dict[str, Any], config: dict[str, Any]) -> None:
-    """Stop with what to change when the source is not ready for the LOG_BASED streams."""
+def check_log_based(catalog: dict[str, Any], config: dict[str, Any]) -> bool:
+    """Stop with what to change when the source is not ready for the LOG_BASED streams.
+
+    True when LOG_BASED streams are selected (and ready).
+    """
     streams = logical.log_streams(catalog)
     if not streams:
-        return
+        return False
     found = logical.problems(config, streams)
     if found:
         sys.stderr.write(
@@ -76,6 +81,7 @@ def check_log_based(catalog: dict[str, Any], config: dict[str, Any]) -> None:
             + "See docs/loader.md (deletes and LOG_BASED) for the source set-up.\n"
         )
         raise SystemExit(CONFIG_EXIT_CODE)
+    return True
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -104,7 +110,9 @@ def main(argv: list[str] | None = None) -> None:
                     "BRIGHTCART_ALLOW_HEAVY_READS=1 for an emergency.\n"
                 )
                 raise SystemExit(REFUSED_EXIT_CODE)
-        check_log_based(catalog, config)
+        if check_log_based(catalog, config):
+            tap_fixes.run_tap(args)  # LOG_BASED: with the unchanged-TOAST fix (tap_fixes.py)
+            return
     exec_real("tap-postgres", args)
 
 
