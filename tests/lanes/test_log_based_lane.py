@@ -315,6 +315,16 @@ def test_log_based_lane_lands_inserts_updates_and_deletes(log_lane: LogLane) -> 
             "SELECT data_type FROM information_schema.columns "
             "WHERE table_schema = 'raw_shop' AND column_name = '_sdc_lsn'"
         ).fetchall()
+        # The load log's high-water mark is updated_at, as on the INCREMENTAL lane (signals).
+        orders_mark = wh.execute(
+            "SELECT high_water_mark FROM raw_meta.load_log "
+            "WHERE stream = 'orders' AND started_at >= ?",
+            [started],
+        ).fetchone()
+    with log_lane.source() as pg:
+        source_mark = pg.execute("SELECT max(updated_at) FROM shop.orders").fetchone()
+    assert orders_mark is not None and source_mark is not None
+    assert orders_mark[0] == source_mark[0]
     paris_at = customer_3[0][2]
     assert customer_3[:2] == [
         ("cy@example.com", "Paris", paris_at, False),
