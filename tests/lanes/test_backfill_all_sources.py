@@ -4,8 +4,8 @@ A world from 2026-10-31 22:00 to 2026-11-03 00:00 is landed by the four real lan
 prod; the window is 2026-11-01, so every source has rows before it (the seeded entities, the last
 hours of 2026-10-31, its spend file) and after it (2026-11-02). The window's rows are removed from
 the raw landing tables (lost loads), the window is restated and the marts differ; `backfill all`
-re-extracts exactly the window's rows and restates, and every mart and BI view equals the clean
-checksums; a second backfill lands nothing and changes nothing.
+receives exactly the window's rows of every source and restates, and every mart and BI view
+equals the clean checksums; a second backfill lands nothing and changes nothing.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from brightcart_world.settings import Settings
 
 WORLD = (datetime(2026, 10, 31, 22, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC))
 START, END = date(2026, 11, 1), date(2026, 11, 2)  # the window, END exclusive
-S, E = START.isoformat(), END.isoformat()
 
-# Each source's landing tables and the predicate that places a row in the window: the same
-# column each source's backfill is bounded on.
-IN_WINDOW: dict[str, dict[str, str]] = {
+# Each source's landing tables and the value each source's backfill is bounded on, with the
+# window's bounds in that value's terms: (expression, first value in, first value after).
+DAYS = (f"'{START}'", f"'{END}'")
+BOUNDS: dict[str, dict[str, tuple[str, str, str]]] = {
     "shop": {
-        f"raw_shop.{t}": f"updated_at >= '{S}' AND updated_at < '{E}'"
+        f"raw_shop.{t}": ("updated_at", *DAYS)
         for t in (
             "customers",
             "sellers",
@@ -45,15 +45,13 @@ IN_WINDOW: dict[str, dict[str, str]] = {
             "heartbeat",
         )
     },
-    "events": {
-        f"raw_events.{t}": f"s3_key >= 'events/dt={S}/' AND s3_key < 'events/dt={E}/'"
+    "events": {  # the hourly partition the object landed in
+        f"raw_events.{t}": ("s3_key", f"'events/dt={START}/'", f"'events/dt={END}/'")
         for t in ("events", "events_quarantine")
     },
-    "marketing": {
-        "raw_marketing.ad_spend": f"CAST(date AS DATE) >= '{S}' AND CAST(date AS DATE) < '{E}'"
-    },
+    "marketing": {"raw_marketing.ad_spend": ("CAST(date AS DATE)", *DAYS)},
     "crm": {
-        f"raw_crm.{t}": f"systemmodstamp >= '{S}' AND systemmodstamp < '{E}'"
+        f"raw_crm.{t}": ("systemmodstamp", *DAYS)
         for t in ("account", "contact", "lead", "campaign", "campaignmember", "opportunity")
     },
 }
@@ -112,19 +110,21 @@ def mart_checksums(planned: Planned) -> dict[str, tuple[int, int]]:
     return sums
 
 
-def window_rows(planned: Planned) -> dict[str, tuple[int, int]]:
-    """Per source: raw rows in the window, and all raw rows."""
+def window_rows(planned: Planned) -> dict[str, tuple[int, int, int]]:
+    """Per source: raw rows before the window, in it, and after it."""
     counts = {}
     with planned.warehouse() as wh:
-        for source, tables in IN_WINDOW.items():
-            inside = total = 0
-            for table, predicate in tables.items():
+        for source, tables in BOUNDS.items():
+            sides = [0, 0, 0]
+            for table, (value, first, after) in tables.items():
                 row = wh.execute(
-                    f"SELECT count(*) FILTER (WHERE {predicate}), count(*) FROM {table}"
+                    f"SELECT count(*) FILTER (WHERE {value} < {first}), "
+                    f"count(*) FILTER (WHERE {value} >= {first} AND {value} < {after}), "
+                    f"count(*) FILTER (WHERE {value} >= {after}) FROM {table}"
                 ).fetchone()
                 assert row is not None
-                inside, total = inside + int(row[0]), total + int(row[1])
-            counts[source] = (inside, total)
+                sides = [total + int(n) for total, n in zip(sides, row, strict=True)]
+            counts[source] = (sides[0], sides[1], sides[2])
     return counts
 
 
@@ -150,10 +150,12 @@ def lose_the_window(planned: Planned) -> dict[str, int]:
     """Delete the window's rows from the raw landing tables; rows deleted per source."""
     lost = {}
     with planned.warehouse(read_only=False) as wh:
-        for source, tables in IN_WINDOW.items():
+        for source, tables in BOUNDS.items():
             lost[source] = 0
-            for table, predicate in tables.items():
-                row = wh.execute(f"DELETE FROM {table} WHERE {predicate}").fetchone()
+            for table, (value, first, after) in tables.items():
+                row = wh.execute(
+                    f"DELETE FROM {table} WHERE {value} >= {first} AND {value} < {after}"
+                ).fetchone()
                 lost[source] += int(row[0]) if row else 0
     return lost
 
@@ -166,8 +168,8 @@ def test_backfill_of_every_source_leaves_every_mart_identical_to_a_clean_run(
     assert {"marts_finance", "marts_orders", "marts_customers", "marts_marketing", "bi"} <= schemas
     assert sum(count for count, _ in clean.values()) > 0
     window = window_rows(planned)
-    for source, (inside, total) in window.items():
-        assert 0 < inside < total, (source, inside, total)  # rows on both sides of the bound
+    for source, sides in window.items():
+        assert all(sides), (source, sides)  # rows before, in and after the window
     hourly_states = {k: v for k, v in lane_states(planned).items() if "backfill" not in k}
 
     # Lost loads: the marts computed from what is left differ from the clean run.
@@ -188,7 +190,7 @@ def test_backfill_of_every_source_leaves_every_mart_identical_to_a_clean_run(
     since = datetime.now(UTC)
     first = backfill(planned.settings, "all", START, END)
     landed = landed_since(planned, since)
-    for source, (inside, _total) in window.items():
+    for source, (_before, inside, _after) in window.items():
         received, inserted = landed[source]
         assert received == inside, (source, received, inside)
         assert inserted == lost[source] == first.inserted_by_source[source], source
@@ -201,7 +203,7 @@ def test_backfill_of_every_source_leaves_every_mart_identical_to_a_clean_run(
     second = backfill(planned.settings, "all", START, END)
     assert second.rows_inserted == 0
     assert {lane: got for lane, (got, _new) in landed_since(planned, since).items()} == {
-        source: inside for source, (inside, _total) in window.items()
+        source: inside for source, (_before, inside, _after) in window.items()
     }
     assert mart_checksums(planned) == clean
 
