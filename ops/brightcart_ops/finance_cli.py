@@ -79,13 +79,13 @@ def reconcile_command(
 
 @app.command("backfill")
 def backfill_command(
-    source: str = typer.Option(..., help="shop, events, crm or marketing"),
+    source: str = typer.Option(..., help="shop, events, crm, marketing, or all of them"),
     start: str = typer.Option(..., help="first UTC day of the window"),
     end: str = typer.Option(..., help="day after the window (exclusive)"),
     restate_models: bool = typer.Option(True, "--restate/--no-restate"),
     environment: str = ENVIRONMENT,
 ) -> None:
-    """Re-extract a source for a window (lane state untouched) and restate the window."""
+    """Re-extract a source (or all) for a window, lane state untouched; restate the window."""
     from brightcart_ops.backfill import backfill
 
     first, after = _day(start, "--start"), _day(end, "--end")
@@ -97,7 +97,8 @@ def backfill_command(
     except (ValueError, RuntimeError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
-    console.print(f"{result.source}: {result.rows_inserted} new versions landed")
+    for name, inserted in result.inserted_by_source.items():
+        console.print(f"{name}: {inserted} new versions landed")
 
 
 @app.command("retention")

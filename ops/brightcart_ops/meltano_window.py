@@ -11,6 +11,10 @@ overrides (checked with `meltano config list`):
 
 Backfills also pass `--full-refresh --state-id-suffix <name>`: Meltano then ignores and writes
 a separate state id, so the hourly lane's bookmark is never moved back.
+
+Taps that only know a start (tap-salesforce, tap-s3-csv) are bounded at the loader instead:
+`<LOADER>_STREAM_MAPS` with a singer-sdk `__filter__` per stream keeps the records whose bound
+column falls in the window (`loader_window`); the others are read but never reach a table.
 """
 
 from __future__ import annotations
@@ -123,3 +127,27 @@ def run_window(
     finally:
         record.finished_at = utcnow()
         record_run(Warehouse(settings), record)
+
+
+def text_range_filter(column: str, start: str, end: str) -> str:
+    """A stream-map `__filter__` keeping records whose `column` text sorts in [start, end).
+
+    ISO-8601 UTC text sorts like the time it names, and a bound given to the second (or as a
+    date) compares correctly with values carrying fractions or a `Z`. A record without the
+    column is kept: it cannot be placed in a window, and landing it again adds no version.
+    """
+    value = f"record.get({column!r})"
+    return f"not {value} or {start!r} <= str({value}) < {end!r}"
+
+
+def loader_window(plugin: str, columns: dict[str, str], start: str, end: str) -> dict[str, str]:
+    """Overrides that make a singer-sdk loader drop records outside [start, end) per stream.
+
+    `columns` maps each stream the tap emits to its bound column. The loader plugin must not
+    rely on stream maps of its own in meltano.yml: the override replaces them.
+    """
+    maps = {
+        stream: {"__filter__": text_range_filter(column, start, end)}
+        for stream, column in columns.items()
+    }
+    return {f"{env_prefix(plugin)}_STREAM_MAPS": json.dumps(maps)}

@@ -43,6 +43,7 @@ class RunSettings:
     batch_config: t.Mapping[str, t.Any] | None
     emit_events: bool = True
     emit_quarantine: bool = True
+    end_partition: str | None = None  # exclusive: partitions from it on are not read
 
 
 @dataclass
@@ -113,6 +114,8 @@ def run(
         default=None,
     )
     listed, strays = list_objects(client, settings.bucket, settings.prefix, from_partition)
+    if settings.end_partition is not None:
+        listed = [o for o in listed if o.partition < settings.end_partition]
     if strays:
         LOGGER.warning(
             "%d key(s) under s3://%s/%s do not follow dt=YYYY-MM-DD/hour=HH/<name> and were "

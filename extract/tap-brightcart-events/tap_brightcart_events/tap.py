@@ -13,7 +13,7 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
 from tap_brightcart_events.emit import SingerWriter
-from tap_brightcart_events.listing import partition_name
+from tap_brightcart_events.listing import partition_name, partition_start, shift_partition
 from tap_brightcart_events.schemas import (
     EVENTS,
     EVENTS_SCHEMA,
@@ -39,18 +39,29 @@ def _folder(prefix: str) -> str:
     return prefix if not prefix or prefix.endswith("/") else prefix + "/"
 
 
-def _start_partition(start: str | None) -> str | None:
-    if not start:
-        return None
+def _moment(value: str, name: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(start)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(
-            f"start_date {start!r} is not ISO-8601; use e.g. 2026-11-01 or 2026-11-01T00:00:00Z"
+            f"{name} {value!r} is not ISO-8601; use e.g. 2026-11-01 or 2026-11-01T00:00:00Z"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return partition_name(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _start_partition(start: str | None) -> str | None:
+    return partition_name(_moment(start, "start_date")) if start else None
+
+
+def _end_partition(end: str | None) -> str | None:
+    """The first partition not read: the one starting at or after `end` (exclusive)."""
+    if not end:
+        return None
+    moment = _moment(end, "end_date")
+    first_after = partition_name(moment)
+    return (
+        first_after if partition_start(first_after) == moment else shift_partition(first_after, 1)
+    )
 
 
 class TapBrightcartEvents(Tap):
@@ -78,6 +89,12 @@ class TapBrightcartEvents(Tap):
             th.StringType,
             description="ISO-8601 date or date-time (UTC when no offset); partitions (dt/hour) "
             "before it are ignored.",
+        ),
+        th.Property(
+            "end_date",
+            th.StringType,
+            description="ISO-8601 date or date-time (UTC when no offset), exclusive; partitions "
+            "(dt/hour) starting at or after it are ignored. For bounded re-extracts (backfills).",
         ),
         th.Property(
             "window_hours",
@@ -117,6 +134,11 @@ class TapBrightcartEvents(Tap):
                     "(reshape events in SQLMesh staging instead)"
                 )
         start = cfg.get("start_date")
+        end_partition = _end_partition(cfg.get("end_date"))
+        if end_partition and start and end_partition <= (_start_partition(start) or ""):
+            raise ValueError(
+                f"end_date {cfg['end_date']!r} must be after start_date {start!r} (it is exclusive)"
+            )
         window = int(cfg.get("window_hours", 96))
         if window < 1:
             raise ValueError("window_hours must be at least 1 (default 96)")
@@ -135,6 +157,7 @@ class TapBrightcartEvents(Tap):
             batch_config=cfg.get("batch_config"),
             emit_events=streams[EVENTS].selected,
             emit_quarantine=streams[QUARANTINE].selected,
+            end_partition=end_partition,
         )
 
     def sync_all(self) -> None:  # type: ignore[misc]
