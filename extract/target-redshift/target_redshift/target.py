@@ -160,25 +160,19 @@ class TargetRedshift(Target):
         self._batch_loaded = True
 
     def _process_state_message(self, message_dict: dict) -> None:
-        """A STATE that follows loaded BATCH files is handed on at once when no record waits.
+        """A STATE that follows loaded BATCH files is handed on at once.
 
-        Every row sent before it is then committed (BATCH files load as they arrive, and no sink
-        holds a pending record), so the bookmark cannot run ahead of the data; a long BATCH run
-        killed half way resumes from its last file instead of from the start. Otherwise STATE
-        waits for the SDK's drain_all, as before.
+        BATCH files load as they arrive; the records still waiting in sinks (e.g. quarantine
+        rows sent as RECORD messages) are committed first by drain_all, which then writes the
+        STATE. So the bookmark never runs ahead of the data, and a long BATCH run killed half
+        way resumes from its last file instead of from the start. Without BATCH messages,
+        STATE waits for the SDK's own drains, as before.
         """
         before = self._latest_state
         super()._process_state_message(message_dict)
-        state = self._latest_state
-        if (
-            self._batch_loaded
-            and state is not None
-            and state is not before
-            and not self._sinks_to_clear
-            and all(sink.current_size == 0 for sink in self._sinks_active.values())
-        ):
-            self._write_state_message(state)
+        if self._batch_loaded and self._latest_state is not before:
             self._batch_loaded = False
+            self.drain_all()
 
     @contextlib.contextmanager
     def warehouse(self) -> Iterator[Warehouse]:
