@@ -1,8 +1,9 @@
 """Throughput of tap-brightcart-events against DuckDB read_json over the same gzip objects.
 
 Writes ~200k Firehose-style events of ~1 KB into a moto S3 server on loopback, runs the real tap
-executable to /dev/null (RECORD mode, then BATCH mode into a local folder), downloads the same
-objects and reads them with DuckDB's read_json. Prints rows/s for each. Never asserted on.
+executable to /dev/null (RECORD mode, then BATCH mode into a local folder), then the lane (tap
+piped into target-redshift, into a fresh DuckDB file) in both modes, downloads the same objects
+and reads them with DuckDB's read_json. Prints rows/s for each. Never asserted on.
 
     .venv/bin/python bench/events_bench.py [--events 200000] [--per-object 5000]
 """
@@ -32,6 +33,7 @@ from moto.server import ThreadedMotoServer
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 TAP = Path(sys.executable).parent / "tap-brightcart-events"
+TARGET = Path(sys.executable).parent / "target-redshift"
 EVENT_TYPES = ["page_view", "product_view", "add_to_cart", "checkout_started", "order_completed"]
 
 
@@ -104,6 +106,49 @@ def timed_tap(env: dict[str, str], config: dict[str, object], work: Path) -> flo
             check=True,
         )
     return time.perf_counter() - start
+
+
+def timed_lane(env: dict[str, str], config: dict[str, object], work: Path) -> tuple[float, int]:
+    """tap | target-redshift into a fresh DuckDB file: (wall seconds, rows landed)."""
+    tag = uuid.uuid4().hex[:6]
+    tap_cfg = work / f"tap-{tag}.json"
+    tap_cfg.write_bytes(orjson.dumps(config))
+    warehouse = work / f"lane-{tag}.duckdb"
+    target_cfg = work / f"target-{tag}.json"
+    target_cfg.write_bytes(
+        orjson.dumps(
+            {
+                "backend": "duckdb",
+                "path": str(warehouse),
+                "lane": "events",
+                "default_target_schema": "raw_events",
+                "staging_dir": str(work / "staging"),
+                "version_key_properties": {"events": ["s3_key", "line_number"]},
+            }
+        )
+    )
+    start = time.perf_counter()
+    tap = subprocess.Popen(
+        [str(TAP), "--config", str(tap_cfg)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        [str(TARGET), "--config", str(target_cfg)],
+        env=env,
+        stdin=tap.stdout,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+    )
+    if tap.stdout is not None:
+        tap.stdout.close()
+    tap.wait()
+    elapsed = time.perf_counter() - start
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (rows,) = con.execute("select count(*) from raw_events.events").fetchone() or (0,)
+    return elapsed, int(rows)
 
 
 def main() -> None:
@@ -189,6 +234,16 @@ def main() -> None:
                 f"tap BATCH (gzip jsonl files) to /dev/null: {written} rows in {bat_s:.2f}s = "
                 f"{written / bat_s:,.0f} rows/s"
             )
+            lane_rec_s, lane_rec_rows = timed_lane(env, base, Path(work))
+            print(
+                f"lane RECORD (tap | target-redshift → DuckDB file): {lane_rec_rows} rows in "
+                f"{lane_rec_s:.2f}s = {lane_rec_rows / lane_rec_s:,.0f} rows/s"
+            )
+            lane_bat_s, lane_bat_rows = timed_lane(env, batch, Path(work))
+            print(
+                f"lane BATCH (tap | target-redshift → DuckDB file): {lane_bat_rows} rows in "
+                f"{lane_bat_s:.2f}s = {lane_bat_rows / lane_bat_s:,.0f} rows/s"
+            )
         start = time.perf_counter()
         subprocess.run([str(TAP), "--about"], stdout=subprocess.DEVNULL, check=True)
         startup = time.perf_counter() - start
@@ -196,10 +251,14 @@ def main() -> None:
             f"tap start-up (--about): {startup:.2f}s; "
             f"RECORD excluding start-up: {written / (rec_s - startup):,.0f} rows/s"
         )
+        duck_rate = duck_rows / duck_s
         print(
-            f"ratio tap RECORD / duckdb: {(written / rec_s) / (duck_rows / duck_s):.2f}; "
-            f"BATCH / duckdb: {(written / bat_s) / (duck_rows / duck_s):.2f}"
+            f"ratio tap RECORD / duckdb: {(written / rec_s) / duck_rate:.2f}; "
+            f"BATCH / duckdb: {(written / bat_s) / duck_rate:.2f}; "
+            f"lane RECORD / duckdb: {(lane_rec_rows / lane_rec_s) / duck_rate:.2f}; "
+            f"lane BATCH / duckdb: {(lane_bat_rows / lane_bat_s) / duck_rate:.2f}"
         )
+        print(f"machine load average (1 min): {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import boto3
 import orjson
@@ -46,7 +48,7 @@ def meltano(world: World, label: str, *args: str, **kwargs: object) -> Measured:
 
 
 def count_records(path: Path) -> int:
-    """RECORD messages in a recorded Singer stream (BATCH manifests are counted by their files)."""
+    """Records in a recorded Singer stream: RECORD messages plus the lines of BATCH files."""
     records = 0
     with path.open("rb") as handle:
         for line in handle:
@@ -55,7 +57,17 @@ def count_records(path: Path) -> int:
             message = orjson.loads(line)
             if message.get("type") == "RECORD":
                 records += 1
+            elif message.get("type") == "BATCH":
+                records += sum(_batch_file_lines(url) for url in message.get("manifest", []))
     return records
+
+
+def _batch_file_lines(url: str) -> int:
+    """Lines of a local (file://) BATCH file, gzipped or not."""
+    local = Path(unquote(urlparse(url).path))
+    opener = gzip.open if local.suffix == ".gz" else open
+    with opener(local, "rb") as lines:
+        return sum(1 for line in lines if line.strip())
 
 
 def lane_end_to_end(world: World, spec: LaneSpec) -> list[Figure]:

@@ -10,6 +10,8 @@ are given to PostgreSQL as a jsonb domain and a SQL function.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import json
 import re
 import tempfile
 import uuid
@@ -24,9 +26,10 @@ import psycopg
 import pytest
 from moto.server import ThreadedMotoServer
 
+from target_redshift.batchfiles import BatchSource
 from target_redshift.columns import columns_for_schema
 from target_redshift.dialect import RedshiftDialect, quote
-from target_redshift.loader import TablePlan, load_batch
+from target_redshift.loader import TablePlan, load_batch, load_file
 from target_redshift.loadlog import StreamTally, write_load_log
 from target_redshift.warehouse import RedshiftWarehouse
 
@@ -222,3 +225,47 @@ def test_redshift_backend_stages_to_s3_copy_replaced_by_local_load(
     assert log == [
         ("shop", "orders", 9, 3, 5, dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC), "succeeded")
     ]
+
+
+def test_redshift_backend_lands_an_s3_batch_file_copy_replaced_by_local_load(
+    pg_database: str, s3: Any, tmp_path: Path
+) -> None:
+    """A BATCH file in S3: read once, checked in the loader's DuckDB, COPied as Parquet."""
+    lines = [json.dumps(r).encode() for r in RECORDS] + [b"{cut short"]
+    local_file = tmp_path / "events-1.json.gz"
+    local_file.write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
+    s3.upload_file(str(local_file), BUCKET, "tap-batches/events-1.json.gz")
+    source = BatchSource(compressed=True, s3_client_factory=lambda: s3)
+    url = f"s3://{BUCKET}/tap-batches/events-1.json.gz"
+    wh = _warehouse(pg_database, s3)
+    local = duckdb.connect()
+    load_id = uuid.uuid4().hex
+    fetched = source.fetch(url, tmp_path)
+    try:
+        first = load_file(wh, local, _plan(SCHEMA), fetched.as_json_lines(), load_id, tmp_path)
+        again = load_file(wh, local, _plan(SCHEMA), fetched.as_json_lines(), load_id, tmp_path)
+    finally:
+        wh.close()
+        fetched.discard()
+    source.delete(url)
+
+    assert (first.received, first.inserted, first.duplicate, first.rejected) == (5, 2, 1, 2)
+    assert (again.inserted, again.duplicate, again.rejected) == (0, 3, 2)
+    assert len(wh.copies) == 2 and all("FORMAT AS PARQUET" in c for c in wh.copies)
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0  # batch and staging removed
+    assert not fetched.path.exists()
+    with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=pg_database) as con:
+        rows = con.execute(
+            "SELECT order_id, amount, updated_at, attrs FROM raw_shop.orders ORDER BY order_id"
+        ).fetchall()
+        rejects = con.execute("SELECT error FROM raw_shop.orders__rejects ORDER BY 1").fetchall()
+    assert rows == [
+        (1, Decimal("19.99"), dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC), {"gift": True}),
+        (2, Decimal("0.1"), dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC), None),
+    ]
+    assert [e for (e,) in rejects][:2] == [
+        "amount: oops is not a valid decimal",
+        "amount: oops is not a valid decimal",
+    ]
+    cut = [e for (e,) in rejects][2:]
+    assert len(cut) == 2 and all(e.startswith("line 5: invalid JSON") for e in cut)

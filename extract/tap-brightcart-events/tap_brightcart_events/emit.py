@@ -61,8 +61,18 @@ class SingerWriter:
         self.record_json(self.record_prefix(stream), orjson.dumps(record))
 
     def batch(self, stream: str, encoding: dict[str, t.Any], manifest: list[str]) -> None:
-        message = {"type": "BATCH", "stream": stream, "encoding": encoding, "manifest": manifest}
-        self._out.write(orjson.dumps(message) + b"\n")
+        """A BATCH message; `time_extracted` as on RECORD messages, for the loader's metadata."""
+        self._out.write(
+            b'{"type":"BATCH","stream":'
+            + orjson.dumps(stream)
+            + b',"encoding":'
+            + orjson.dumps(encoding)
+            + b',"manifest":'
+            + orjson.dumps(manifest)
+            + b',"time_extracted":'
+            + self._time_extracted
+            + b"}\n"
+        )
 
     def state(self, value: dict[str, t.Any]) -> None:
         self._out.write(orjson.dumps({"type": "STATE", "value": value}) + b"\n")

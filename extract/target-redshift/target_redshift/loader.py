@@ -20,7 +20,7 @@ from target_redshift.columns import (
     widen,
 )
 from target_redshift.dialect import REJECT_COLUMNS
-from target_redshift.normalize import normalize
+from target_redshift.normalize import JsonLines, NormalizedBatch, normalize, normalize_file
 from target_redshift.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -101,18 +101,84 @@ def load_batch(
     columns = evolve_table(wh, plan)
     loaded_at = dt.datetime.now(tz=dt.UTC)
     stem = f"{plan.table}-{uuid.uuid4().hex[:12]}"
+    con, keep_as = _checker(wh, local, stem)
     batch = normalize(
-        local, records, columns, plan.version_key, plan.required, load_id, loaded_at, workdir, stem
+        con,
+        records,
+        columns,
+        plan.version_key,
+        plan.required,
+        load_id,
+        loaded_at,
+        workdir,
+        stem,
+        keep_as,
     )
+    return _land(wh, plan, batch, load_id, loaded_at, stem)
+
+
+def load_file(
+    wh: Warehouse,
+    local: duckdb.DuckDBPyConnection,
+    plan: TablePlan,
+    source: JsonLines,
+    load_id: str,
+    workdir: Path,
+) -> BatchResult:
+    """Land one JSON-lines file of records (a Singer BATCH file) the way load_batch lands a list."""
+    columns = evolve_table(wh, plan)
+    loaded_at = dt.datetime.now(tz=dt.UTC)
+    stem = f"{plan.table}-{uuid.uuid4().hex[:12]}"
+    con, keep_as = _checker(wh, local, stem)
+    batch = normalize_file(
+        con,
+        source,
+        columns,
+        plan.version_key,
+        plan.required,
+        load_id,
+        loaded_at,
+        workdir,
+        stem,
+        keep_as,
+    )
+    return _land(wh, plan, batch, load_id, loaded_at, stem)
+
+
+def _checker(
+    wh: Warehouse, local: duckdb.DuckDBPyConnection, stem: str
+) -> tuple[duckdb.DuckDBPyConnection, str | None]:
+    """Where a batch is checked: inside a DuckDB warehouse (kept as a temp table), else `local`."""
+    engine = wh.local_engine()
+    if engine is None:
+        return local, None
+    return engine, f"tmp_{stem.replace('-', '_')}"
+
+
+def _land(
+    wh: Warehouse,
+    plan: TablePlan,
+    batch: NormalizedBatch,
+    load_id: str,
+    loaded_at: dt.datetime,
+    stem: str,
+) -> BatchResult:
+    """Bulk load the staged Parquet file (unless the rows are already in a temp table of the
+    warehouse), merge it, write the rejects: one transaction."""
     dialect = wh.dialect
-    tmp = f"tmp_{stem.replace('-', '_')}"
-    location = wh.stage(batch.parquet_path, f"{load_id}/{stem}.parquet")
+    tmp = batch.staged_table or f"tmp_{stem.replace('-', '_')}"
+    location = (
+        wh.stage(batch.parquet_path, f"{load_id}/{stem}.parquet")
+        if batch.parquet_path is not None
+        else None
+    )
     inserted = 0
     try:
         wh.begin()
         try:
-            wh.execute(dialect.create_temp_table(tmp, batch.columns))
-            wh.execute(dialect.bulk_load(tmp, location))
+            if location is not None:
+                wh.execute(dialect.create_temp_table(tmp, batch.columns))
+                wh.execute(dialect.bulk_load(tmp, location))
             inserted = wh.execute(
                 dialect.merge(plan.schema, plan.table, tmp, batch.columns, plan.version_key)
             )
@@ -124,7 +190,10 @@ def load_batch(
             raise
         wh.commit()
     finally:
-        wh.unstage(location)
+        if location is not None:
+            wh.unstage(location)
+        elif batch.staged_table is not None:
+            wh.execute(dialect.drop_temp_table(batch.staged_table))
     return BatchResult(
         received=batch.rows_received,
         inserted=inserted,

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Sequence
+import gzip
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,18 +26,35 @@ from target_redshift.dialect import quote
 _DECIMAL = "DECIMAL(38,9)"
 DELETED_AT = "_sdc_deleted_at"
 DELETED_MARK = "|deleted"
+MAX_REJECT_CHARS = 65536
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class NormalizedBatch:
-    """The outcome of normalizing one batch."""
+    """The outcome of normalizing one batch: a Parquet file, or a temp table kept in place."""
 
-    parquet_path: Path
+    parquet_path: Path | None
     columns: list[tuple[str, LogicalType]]
     rows_received: int
     rows_staged: int
     rows_duplicate_in_batch: int
     rejects: list[tuple[str, str]] = field(default_factory=list)
+    staged_table: str | None = None
+
+
+@dataclass(frozen=True)
+class JsonLines:
+    """A JSON-lines file of records (a Singer BATCH file), gzipped or not.
+
+    `constants` gives columns that the lines do not carry (the Singer metadata of a batch) as
+    text, or None for NULL; they override any same-named field of the lines.
+    """
+
+    path: Path
+    compressed: bool
+    constants: Mapping[str, str | None] = field(default_factory=dict)
 
 
 def _json_default(value: Any) -> Any:
@@ -91,52 +110,140 @@ def normalize(
     loaded_at: dt.datetime,
     workdir: Path,
     stem: str,
+    keep_as: str | None = None,
 ) -> NormalizedBatch:
     """Cast, check and de-duplicate a batch; write the good rows to Parquet.
 
     `version_key` names the columns identifying a version (RECORD_HASH for keyless streams);
-    `required` names columns that must not be NULL (the stream's key properties).
+    `required` names columns that must not be NULL (the stream's key properties). With
+    `keep_as`, the good rows stay in that temp table of `con` instead (no Parquet file): used
+    when `con` is the warehouse itself.
     """
     jsonl = workdir / f"{stem}.jsonl"
-    parquet = workdir / f"{stem}.parquet"
+    parquet = None if keep_as else workdir / f"{stem}.parquet"
     write_jsonl(records, jsonl)
     try:
         return _normalize_file(
-            con, jsonl, parquet, len(records), columns, version_key, required, load_id, loaded_at
+            con,
+            JsonLines(jsonl, compressed=False),
+            parquet,
+            len(records),
+            columns,
+            version_key,
+            required,
+            load_id,
+            loaded_at,
+            keep_as,
         )
     finally:
         jsonl.unlink(missing_ok=True)
 
 
-def _normalize_file(
+def normalize_file(
     con: duckdb.DuckDBPyConnection,
-    jsonl: Path,
-    parquet: Path,
-    received: int,
+    source: JsonLines,
     columns: Sequence[Column],
     version_key: Sequence[str],
     required: Sequence[str],
     load_id: str,
     loaded_at: dt.datetime,
+    workdir: Path,
+    stem: str,
+    keep_as: str | None = None,
+) -> NormalizedBatch:
+    """normalize() for a file of records: DuckDB reads it, no record becomes a Python object.
+
+    A line that is not a JSON object is not a record: it is rejected (kept as its text, with
+    its line number) and counted, and the file's other lines load. Finding such lines costs a
+    second pass in Python, taken only when DuckDB's reader refuses the file.
+    """
+    parquet = None if keep_as else workdir / f"{stem}.parquet"
+    try:
+        return _normalize_file(
+            con, source, parquet, None, columns, version_key, required, load_id, loaded_at, keep_as
+        )
+    except duckdb.InvalidInputException:
+        log.warning("%s holds lines that are not JSON objects; rejecting them", source.path.name)
+    clean = workdir / f"{stem}.clean.jsonl"
+    bad = _split_bad_lines(source, clean)
+    try:
+        batch = _normalize_file(
+            con,
+            JsonLines(clean, compressed=False, constants=source.constants),
+            parquet,
+            None,
+            columns,
+            version_key,
+            required,
+            load_id,
+            loaded_at,
+            keep_as,
+        )
+    finally:
+        clean.unlink(missing_ok=True)
+    batch.rows_received += len(bad)
+    batch.rejects = bad + batch.rejects
+    return batch
+
+
+def _split_bad_lines(source: JsonLines, clean: Path) -> list[tuple[str, str]]:
+    """Copy the JSON-object lines of `source` to `clean`; return the others as rejects."""
+    bad: list[tuple[str, str]] = []
+    opener = gzip.open if source.compressed else open
+    with opener(source.path, "rb") as lines, clean.open("wb") as out:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                doc = orjson.loads(line)
+            except orjson.JSONDecodeError as error:
+                reason = f"line {number}: invalid JSON ({error})"
+            else:
+                if isinstance(doc, dict):
+                    out.write(line if line.endswith(b"\n") else line + b"\n")
+                    continue
+                reason = f"line {number}: not a JSON object ({type(doc).__name__})"
+            text = line.rstrip(b"\n").decode("utf-8", errors="backslashreplace")
+            bad.append((reason, text[:MAX_REJECT_CHARS]))
+    return bad
+
+
+def _normalize_file(
+    con: duckdb.DuckDBPyConnection,
+    source: JsonLines,
+    parquet: Path | None,
+    received: int | None,
+    columns: Sequence[Column],
+    version_key: Sequence[str],
+    required: Sequence[str],
+    load_id: str,
+    loaded_at: dt.datetime,
+    keep_as: str | None = None,
 ) -> NormalizedBatch:
     spec = (
         "{"
         + ", ".join(
             f"{_sql_text(c.source)}: '{'JSON' if c.type == LogicalType.JSON else 'VARCHAR'}'"
             for c in columns
+            if c.source not in source.constants
         )
         + "}"
     )
-    source = (
-        f"read_json({_sql_text(str(jsonl))}, format='newline_delimited', columns={spec}, "
-        "maximum_object_size=67108864)"
+    compression = "gzip" if source.compressed else "uncompressed"
+    reader = (
+        f"read_json({_sql_text(str(source.path))}, format='newline_delimited', columns={spec}, "
+        f"compression='{compression}', maximum_object_size=67108864)"
     )
     # Inner query: each cast once, raw text kept beside the columns that need a cast.
     inner: list[str] = []
     bad: list[str] = []
     messages: list[str] = []
     for i, column in enumerate(columns):
-        raw = f"r.{quote(column.source)}"
+        if column.source in source.constants:
+            value = source.constants[column.source]
+            raw = "CAST(NULL AS VARCHAR)" if value is None else _sql_text(value)
+        else:
+            raw = f"r.{quote(column.source)}"
         typed = _cast(column, raw)
         if typed is None:
             inner.append(f"{raw} AS {quote(column.name)}")
@@ -179,17 +286,21 @@ def _normalize_file(
             hashed = f"{hashed} || {mark}"
         extra.append(f"md5({hashed}) AS {quote(RECORD_HASH)}")
     flag = " OR ".join(bad) if bad else "FALSE"
-    con.execute("DROP TABLE IF EXISTS checked")
+    # Qualified as temp.*: `con` may be the warehouse file, whose own tables stay untouched.
+    con.execute("DROP TABLE IF EXISTS temp.checked")
     con.execute(
         f"CREATE TEMP TABLE checked AS SELECT *, {flag} AS __bad"
         + "".join(f", {e}" for e in extra)
-        + f" FROM (SELECT {', '.join(inner)} FROM {source} AS r)"
+        + f" FROM (SELECT {', '.join(inner)} FROM {reader} AS r)"
     )
+    if received is None:
+        row = con.execute("SELECT count(*) FROM temp.checked").fetchone()
+        received = int(row[0]) if row else 0
     errors = "concat_ws('; ', " + ", ".join(messages) + ")" if messages else "''"
     rejects = [
         (str(error), str(record))
         for error, record in con.execute(
-            f"SELECT {errors}, CAST({record_json} AS VARCHAR) FROM checked WHERE __bad"
+            f"SELECT {errors}, CAST({record_json} AS VARCHAR) FROM temp.checked WHERE __bad"
         ).fetchall()
     ]
     out_columns: list[tuple[str, LogicalType]] = [(c.name, c.type) for c in columns]
@@ -199,19 +310,23 @@ def _normalize_file(
     order = 'ORDER BY "_sdc_sequence" DESC NULLS LAST' if "_sdc_sequence" in names else ""
     partition = ", ".join(quote(k) for k in version_key)
     select = ", ".join(quote(n) for n in names)
-    con.execute("DROP TABLE IF EXISTS staged")
+    staged_name = keep_as or "staged"
+    staged_table = f"temp.{quote(staged_name)}"
+    con.execute(f"DROP TABLE IF EXISTS {staged_table}")
     con.execute(
-        f"CREATE TEMP TABLE staged AS SELECT {select}, {_sql_text(load_id)} AS _load_id, "
+        f"CREATE TEMP TABLE {quote(staged_name)} AS SELECT {select}, "
+        f"{_sql_text(load_id)} AS _load_id, "
         f"CAST({_sql_text(loaded_at.isoformat())} AS TIMESTAMPTZ) AS _loaded_at "
-        f"FROM checked WHERE NOT __bad "
+        f"FROM temp.checked WHERE NOT __bad "
         f"QUALIFY row_number() OVER (PARTITION BY {partition} {order}) = 1"
     )
     out_columns += [("_load_id", LogicalType.VARCHAR), ("_loaded_at", LogicalType.TIMESTAMPTZ)]
-    row = con.execute("SELECT count(*) FROM staged").fetchone()
+    row = con.execute(f"SELECT count(*) FROM {staged_table}").fetchone()
     staged = int(row[0]) if row else 0
-    con.execute(f"COPY staged TO {_sql_text(str(parquet))} (FORMAT PARQUET)")
-    con.execute("DROP TABLE checked")
-    con.execute("DROP TABLE staged")
+    con.execute("DROP TABLE temp.checked")
+    if parquet is not None:
+        con.execute(f"COPY {staged_table} TO {_sql_text(str(parquet))} (FORMAT PARQUET)")
+        con.execute(f"DROP TABLE {staged_table}")
     valid = received - len(rejects)
     return NormalizedBatch(
         parquet_path=parquet,
@@ -220,4 +335,5 @@ def _normalize_file(
         rows_staged=staged,
         rows_duplicate_in_batch=valid - staged,
         rejects=rejects,
+        staged_table=None if parquet is not None else staged_name,
     )

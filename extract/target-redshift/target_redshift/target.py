@@ -15,7 +15,8 @@ import duckdb
 from singer_sdk import typing as th
 from singer_sdk.target_base import Target
 
-from target_redshift.loader import TablePlan, evolve_table, load_batch
+from target_redshift.batchfiles import BatchSource
+from target_redshift.loader import BatchResult, TablePlan, evolve_table, load_batch, load_file
 from target_redshift.loadlog import StreamTally, write_load_log
 from target_redshift.reader import ExactNumberReader
 from target_redshift.sink import RedshiftSink
@@ -60,6 +61,12 @@ class TargetRedshift(Target):
             description="Per stream: the columns that identify a version (overrides key+bookmark)",
         ),
         th.Property(
+            "delete_batch_files",
+            th.BooleanType,
+            default=True,
+            description="Remove a BATCH file (local or S3) once its rows are committed",
+        ),
+        th.Property(
             "replication_keys",
             th.ObjectType(additional_properties=th.StringType),
             description="Per stream: replication key when the tap's SCHEMA has no bookmark",
@@ -71,6 +78,8 @@ class TargetRedshift(Target):
         self.max_parallelism = 1
         self.load_id = uuid.uuid4().hex
         self._bookmarks: dict[str, str] = {}
+        self.batch_time_extracted: str | None = None
+        self._batch_loaded = False
         self.tallies: dict[str, StreamTally] = {}
         self._redshift: Warehouse | None = None
         self._local = duckdb.connect()
@@ -139,6 +148,32 @@ class TargetRedshift(Target):
                 self.drain_one(sink)
         self._handle_max_record_age()
 
+    def _process_batch_message(self, message_dict: dict) -> None:
+        """BATCH files are loaded by the sink in bulk (RedshiftSink.process_batch_files).
+
+        The tap's extraction time, when its BATCH message carries one (`time_extracted`, as
+        RECORD messages do), becomes the `_sdc_extracted_at` of the file's rows.
+        """
+        extracted = message_dict.get("time_extracted")
+        self.batch_time_extracted = str(extracted) if extracted else None
+        super()._process_batch_message(message_dict)
+        self._batch_loaded = True
+
+    def _process_state_message(self, message_dict: dict) -> None:
+        """A STATE that follows loaded BATCH files is handed on at once.
+
+        BATCH files load as they arrive; the records still waiting in sinks (e.g. quarantine
+        rows sent as RECORD messages) are committed first by drain_all, which then writes the
+        STATE. So the bookmark never runs ahead of the data, and a long BATCH run killed half
+        way resumes from its last file instead of from the start. Without BATCH messages,
+        STATE waits for the SDK's own drains, as before.
+        """
+        before = self._latest_state
+        super()._process_state_message(message_dict)
+        if self._batch_loaded and self._latest_state is not before:
+            self._batch_loaded = False
+            self.drain_all()
+
     @contextlib.contextmanager
     def warehouse(self) -> Iterator[Warehouse]:
         """A DuckDB file opened for the duration of a step, or the one Redshift connection."""
@@ -162,8 +197,7 @@ class TargetRedshift(Target):
         with self.warehouse() as wh:
             evolve_table(wh, plan)
 
-    def load(self, stream: str, plan: TablePlan, records: list[dict]) -> None:
-        """Land one batch of a stream and add its counts to the run's tally."""
+    def _tally(self, stream: str, plan: TablePlan) -> StreamTally:
         tally = self.tallies.get(stream)
         if tally is None:
             tally = StreamTally(
@@ -173,9 +207,10 @@ class TargetRedshift(Target):
             )
             self.tallies[stream] = tally
         tally.high_water_column = self.replication_key(stream)
-        tally.received += len(records)
-        with self.warehouse() as wh:
-            result = load_batch(wh, self._local, plan, records, self.load_id, self.workdir)
+        return tally
+
+    def _count(self, tally: StreamTally, plan: TablePlan, result: BatchResult) -> None:
+        tally.received += result.received
         tally.inserted += result.inserted
         tally.duplicate += result.duplicate
         tally.rejected += result.rejected
@@ -188,6 +223,29 @@ class TargetRedshift(Target):
             result.duplicate,
             result.rejected,
         )
+
+    def load(self, stream: str, plan: TablePlan, records: list[dict]) -> None:
+        """Land one batch of a stream and add its counts to the run's tally."""
+        tally = self._tally(stream, plan)
+        with self.warehouse() as wh:
+            result = load_batch(wh, self._local, plan, records, self.load_id, self.workdir)
+        self._count(tally, plan, result)
+
+    def load_file(self, stream: str, plan: TablePlan, url: str, source: BatchSource) -> BatchResult:
+        """Land one BATCH file of a stream in one bulk step; remove it once committed."""
+        tally = self._tally(stream, plan)
+        local = source.fetch(url, self.workdir)
+        try:
+            with self.warehouse() as wh:
+                result = load_file(
+                    wh, self._local, plan, local.as_json_lines(), self.load_id, self.workdir
+                )
+        finally:
+            local.discard()
+        self._count(tally, plan, result)
+        if self.config.get("delete_batch_files", True):
+            source.delete(url)
+        return result
 
     def _log_run(self, status: str) -> None:
         with self.warehouse() as wh:

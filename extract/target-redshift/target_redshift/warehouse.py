@@ -49,6 +49,10 @@ class Warehouse(Protocol):
 
     def stage(self, local: Path, key: str) -> str: ...
 
+    def local_engine(self) -> duckdb.DuckDBPyConnection | None:
+        """The warehouse's own DuckDB connection, if batches can be checked inside it."""
+        ...
+
     def unstage(self, location: str) -> None: ...
 
     def close(self) -> None: ...
@@ -134,6 +138,11 @@ class DuckDBWarehouse:
         _ = key
         return str(local)
 
+    def local_engine(self) -> duckdb.DuckDBPyConnection | None:
+        # Batches are checked in temp tables of this connection and merged from there: no
+        # Parquet round trip. The file is held for the whole batch either way.
+        return self.con
+
     def unstage(self, location: str) -> None:
         Path(location).unlink(missing_ok=True)
 
@@ -198,6 +207,9 @@ class RedshiftWarehouse:
         self.s3.upload_file(str(local), self.bucket, full_key)
         local.unlink(missing_ok=True)
         return f"s3://{self.bucket}/{full_key}"
+
+    def local_engine(self) -> duckdb.DuckDBPyConnection | None:
+        return None
 
     def unstage(self, location: str) -> None:
         key = location.removeprefix(f"s3://{self.bucket}/")
