@@ -3,6 +3,12 @@
 An incident has a stable key (e.g. ``lane_failure:crm``). Raising an alert for a key that is
 already open records nothing new and sends nothing: retries and hourly re-checks of the same
 outage do not page anyone twice. Resolving the key closes the incident (and says so once).
+
+When the warehouse (which holds ops.alerts) stays locked past its wait bound, an alerter with a
+journal still pages: it sends the alert unless the journal already holds an open raise of the same
+incident, and journals the record; a resolution is journaled and sent when the journal is
+replayed and the incident is found open. An incident already open in ops.alerts before the lock
+may thus be paged a second time; the replay then folds the second raise into the open incident.
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from brightcart_ops.journal import OpsJournal, from_json_time
 from brightcart_ops.opslog import SCHEMA, ensure, new_id, utcnow
-from brightcart_ops.warehouse import Warehouse
+from brightcart_ops.warehouse import Warehouse, WarehouseLocked
 
 ALERTS_DDL = f"""
 CREATE TABLE IF NOT EXISTS {SCHEMA}.alerts (
@@ -139,9 +146,12 @@ def default_sink() -> Sink:
 class Alerter:
     """Raises and resolves incidents, deduplicated through the ops.alerts table."""
 
-    def __init__(self, warehouse: Warehouse, sink: Sink | None = None) -> None:
+    def __init__(
+        self, warehouse: Warehouse, sink: Sink | None = None, journal: OpsJournal | None = None
+    ) -> None:
         self.warehouse = warehouse
         self.sink = sink or default_sink()
+        self.journal = journal
 
     def _ensure(self) -> None:
         ensure(self.warehouse, [ALERTS_DDL])
@@ -159,29 +169,96 @@ class Alerter:
 
     def raise_(self, alert: Alert) -> bool:
         """Send the alert unless its incident is already open. True when it was sent."""
-        if self.is_open(alert.incident_key):
-            return False
+        alert_id = new_id()
+        try:
+            if self.is_open(alert.incident_key):
+                return False
+        except WarehouseLocked:
+            if self.journal is None:
+                raise
+            if _journal_open(self.journal.entries()).get(alert.incident_key):
+                return False
+            self.sink.send(alert)
+            self.journal.append("alert_raised", self._row(alert_id, alert))
+            return True
         self.sink.send(alert)
-        self.warehouse.execute(
-            f"INSERT INTO {SCHEMA}.alerts VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
-            (
-                new_id(),
-                alert.incident_key,
-                alert.kind,
-                alert.severity,
-                alert.subject,
-                alert.detail,
-                alert.raised_at,
-                self.sink.name,
-            ),
-        )
+        try:
+            self._insert(self._row(alert_id, alert))
+        except WarehouseLocked:
+            if self.journal is None:
+                raise
+            self.journal.append("alert_raised", self._row(alert_id, alert))
         return True
 
     def resolve(self, kind: str, key: str, note: str = "") -> bool:
-        """Close an open incident. True when one was open."""
+        """Close an open incident. True when one was open (or the closing was journaled)."""
         incident_key = f"{kind}:{key}"
-        if not self.is_open(incident_key):
-            return False
+        try:
+            if not self.is_open(incident_key):
+                return False
+        except WarehouseLocked:
+            if self.journal is None:
+                raise
+            resolution = {
+                "incident_key": incident_key,
+                "alert_kind": kind,
+                "alert_key": key,
+                "note": note,
+                "resolved_at": utcnow(),
+            }
+            self.journal.append("alert_resolved", resolution)
+            return True
+        self._close(kind, key, note, utcnow())
+        return True
+
+    def replay(self, entries: list[dict[str, Any]]) -> None:
+        """Apply journaled raises and resolutions to ops.alerts (see OpsJournal)."""
+        for entry in entries:
+            if entry.get("kind") == "alert_raised":
+                self._ensure()
+                known = self.warehouse.query(
+                    f"SELECT 1 FROM {SCHEMA}.alerts WHERE alert_id = ?", (entry["alert_id"],)
+                )
+                if not known and not self.is_open(entry["incident_key"]):
+                    self._insert(entry)
+            elif entry.get("kind") == "alert_resolved" and self.is_open(entry["incident_key"]):
+                resolved_at = from_json_time(entry["resolved_at"]) or utcnow()
+                note = str(entry.get("note") or "")
+                self._close(entry["alert_kind"], entry["alert_key"], note, resolved_at)
+
+    def _row(self, alert_id: str, alert: Alert) -> dict[str, Any]:
+        return {
+            "alert_id": alert_id,
+            "incident_key": alert.incident_key,
+            "alert_kind": alert.kind,
+            "severity": alert.severity,
+            "subject": alert.subject,
+            "detail": alert.detail,
+            "raised_at": alert.raised_at,
+            "sink": self.sink.name,
+        }
+
+    def _insert(self, row: dict[str, Any]) -> None:
+        self._ensure()
+        raised_at = row["raised_at"]
+        if isinstance(raised_at, str):
+            raised_at = from_json_time(raised_at)
+        self.warehouse.execute(
+            f"INSERT INTO {SCHEMA}.alerts VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+            (
+                row["alert_id"],
+                row["incident_key"],
+                row["alert_kind"],
+                row["severity"],
+                row["subject"],
+                row["detail"],
+                raised_at,
+                row["sink"],
+            ),
+        )
+
+    def _close(self, kind: str, key: str, note: str, resolved_at: datetime) -> None:
+        incident_key = f"{kind}:{key}"
         self.sink.send(
             Alert(kind=kind, key=key, subject=f"resolved: {incident_key}", detail=note),
             resolved=True,
@@ -189,6 +266,16 @@ class Alerter:
         self.warehouse.execute(
             f"UPDATE {SCHEMA}.alerts SET resolved_at = ? WHERE incident_key = ? "
             "AND resolved_at IS NULL",
-            (utcnow(), incident_key),
+            (resolved_at, incident_key),
         )
-        return True
+
+
+def _journal_open(entries: list[dict[str, Any]]) -> dict[str, bool]:
+    """Incident keys the journal holds a raise for, and whether no later resolution closed it."""
+    state: dict[str, bool] = {}
+    for entry in entries:
+        if entry.get("kind") == "alert_raised":
+            state[entry["incident_key"]] = True
+        elif entry.get("kind") == "alert_resolved":
+            state[entry["incident_key"]] = False
+    return state

@@ -43,6 +43,11 @@ def lane_run(
     environment: str = ENVIRONMENT,
     attempts: int = typer.Option(3, help="tries before the lane is reported failed"),
     backoff: float = typer.Option(5.0, help="seconds before the first retry (then doubling)"),
+    timeout: float | None = typer.Option(
+        None,
+        help="seconds one attempt may take before its process group is killed "
+        "(default: the lane's own limit, or BRIGHTCART_<JOB>_TIMEOUT_SECONDS)",
+    ),
 ) -> None:
     """Run lanes one after another; a failed lane does not stop the others."""
     settings = load_settings()
@@ -54,7 +59,14 @@ def lane_run(
     failed = False
     for name in names:
         job = LANES[name].job if name in LANES else name
-        result = run_lane(settings, job, environment, attempts=attempts, backoff_seconds=backoff)
+        result = run_lane(
+            settings,
+            job,
+            environment,
+            attempts=attempts,
+            backoff_seconds=backoff,
+            timeout_seconds=timeout,
+        )
         failed |= result.status == "failed"
         table.add_row(
             result.lane,

@@ -27,8 +27,12 @@ def _advisory_key(name: str) -> int:
 
 
 @contextmanager
-def lane_lock(name: str, home: Path) -> Iterator[None]:
-    """Hold the lock named `name` or raise LockBusy at once (never wait behind a stuck run)."""
+def lane_lock(name: str, home: Path) -> Iterator[int | None]:
+    """Hold the lock named `name` or raise LockBusy at once (never wait behind a stuck run).
+
+    Yields the file descriptor of a file lock (None for an advisory lock): a child process that
+    inherits it keeps the lock held for as long as it lives.
+    """
     dsn = os.environ.get("BRIGHTCART_LOCK_DSN")
     if dsn:
         import psycopg
@@ -40,7 +44,7 @@ def lane_lock(name: str, home: Path) -> Iterator[None]:
             if not row or not row[0]:
                 raise LockBusy(f"{name} is already running (advisory lock held)")
             try:
-                yield
+                yield None
             finally:
                 con.execute("SELECT pg_advisory_unlock(%s)", (_advisory_key(name),))
         return
@@ -56,6 +60,6 @@ def lane_lock(name: str, home: Path) -> Iterator[None]:
             handle.truncate()
             handle.write(str(os.getpid()))
             handle.flush()
-            yield
+            yield handle.fileno()
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from brightcart_ops.warehouse import Warehouse
+from brightcart_ops.journal import OpsJournal, from_json_time
+from brightcart_ops.warehouse import Warehouse, WarehouseLocked
 
 SCHEMA = "ops"
 
@@ -92,8 +94,18 @@ class PipelineRun:
         return (self.finished_at - self.started_at).total_seconds()
 
 
-def record_run(warehouse: Warehouse, run: PipelineRun) -> None:
-    ensure(warehouse, [PIPELINE_RUNS_DDL])
+def record_run(warehouse: Warehouse, run: PipelineRun, journal: OpsJournal | None = None) -> None:
+    """Insert the run into ops.pipeline_runs; with a journal, a locked warehouse journals it."""
+    try:
+        ensure(warehouse, [PIPELINE_RUNS_DDL])
+        _insert_run(warehouse, run)
+    except WarehouseLocked:
+        if journal is None:
+            raise
+        journal.append("pipeline_run", asdict(run))
+
+
+def _insert_run(warehouse: Warehouse, run: PipelineRun) -> None:
     warehouse.execute(
         f"INSERT INTO {SCHEMA}.pipeline_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
@@ -112,3 +124,36 @@ def record_run(warehouse: Warehouse, run: PipelineRun) -> None:
             run.error,
         ),
     )
+
+
+def replay_runs(warehouse: Warehouse, entries: Sequence[dict[str, Any]]) -> int:
+    """Insert journaled runs that ops.pipeline_runs does not hold yet. Returns how many."""
+    runs = [e for e in entries if e.get("kind") == "pipeline_run"]
+    if not runs:
+        return 0
+    ensure(warehouse, [PIPELINE_RUNS_DDL])
+    inserted = 0
+    for entry in runs:
+        if warehouse.query(
+            f"SELECT 1 FROM {SCHEMA}.pipeline_runs WHERE run_id = ?", (entry["run_id"],)
+        ):
+            continue
+        started = from_json_time(entry["started_at"])
+        assert started is not None, entry
+        run = PipelineRun(
+            job=entry["job"],
+            lane=entry["lane"],
+            environment=entry["environment"],
+            attempt=int(entry["attempt"]),
+            started_at=started,
+            run_id=entry["run_id"],
+            finished_at=from_json_time(entry["finished_at"]),
+            status=entry["status"],
+            rows_loaded=entry["rows_loaded"],
+            window_start=from_json_time(entry["window_start"]),
+            window_end=from_json_time(entry["window_end"]),
+            error=entry["error"],
+        )
+        _insert_run(warehouse, run)
+        inserted += 1
+    return inserted

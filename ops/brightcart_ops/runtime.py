@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 
 from brightcart_world.settings import REPO_ROOT, Settings
 
 PROJECT_ROOT = REPO_ROOT
+TIMED_OUT_EXIT_CODE = 124  # as coreutils `timeout` reports it
 
 
 def step_env(settings: Settings, environment: str = "dev") -> dict[str, str]:
@@ -82,14 +86,27 @@ def _salesforce_env(settings: Settings) -> dict[str, str]:
 
 
 def run_logged(
-    argv: list[str], env: dict[str, str], log_path: Path, tail_lines: int = 20
+    argv: list[str],
+    env: dict[str, str],
+    log_path: Path,
+    tail_lines: int = 20,
+    timeout_seconds: float | None = None,
+    keep_fds: Sequence[int] = (),
 ) -> tuple[int, str]:
     """Run a pipeline command in the project, appending its output to a log file.
 
     Returns the exit code and the last lines of output (for the ops tables and alerts).
+
+    With `timeout_seconds` the command runs in a process group of its own, and when the time is
+    up the whole group (Meltano, tap, target) is killed with SIGKILL: the exit code is then
+    TIMED_OUT_EXIT_CODE. The group is also killed when this process is interrupted. `keep_fds`
+    are inherited by the command: a lane lock passed here stays held while the command lives,
+    even if this process is killed on its own.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     tail: deque[str] = deque(maxlen=tail_lines)
+    expired = threading.Event()
+    own_group = timeout_seconds is not None
     with log_path.open("a", encoding="utf-8") as log:
         proc = subprocess.Popen(
             argv,
@@ -100,13 +117,52 @@ def run_logged(
             stdin=subprocess.DEVNULL,
             text=True,
             errors="backslashreplace",
+            start_new_session=own_group,
+            pass_fds=tuple(keep_fds),
         )
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(line)
-            tail.append(line.rstrip())
-        code = proc.wait()
+
+        def expire() -> None:
+            expired.set()
+            kill_group(proc.pid)
+
+        timer = threading.Timer(timeout_seconds, expire) if timeout_seconds is not None else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                log.write(line)
+                tail.append(line.rstrip())
+            code = proc.wait()
+        except BaseException:
+            if own_group:
+                kill_group(proc.pid)
+            else:
+                proc.kill()
+            proc.wait()
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if expired.is_set() and code != 0:
+            note = (
+                f"timed out after {timeout_seconds:g} s: the process group of "
+                f"`{' '.join(Path(a).name if i == 0 else a for i, a in enumerate(argv))}` "
+                "was killed"
+            )
+            log.write(note + "\n")
+            tail.append(note)
+            code = TIMED_OUT_EXIT_CODE
     return code, "\n".join(tail)
+
+
+def kill_group(pgid: int) -> None:
+    """SIGKILL every process of a process group; nothing to do when it is gone."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def meltano_bin() -> str:

@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from brightcart_ops.journal import OpsJournal
 from brightcart_ops.opslog import PipelineRun, record_run, utcnow
 from brightcart_ops.runtime import run_logged, step_env
 from brightcart_ops.warehouse import Warehouse
@@ -42,5 +43,6 @@ def run_sqlmesh(
     run.finished_at = utcnow()
     run.status = "succeeded" if code == 0 else "failed"
     run.error = None if code == 0 else tail[-2000:]
-    record_run(Warehouse(settings), run)
+    # a warehouse locked past its wait bound: the record waits in the journal for the next lane
+    record_run(Warehouse(settings), run, OpsJournal(settings.home))
     return StepResult(run.status, code, tail)

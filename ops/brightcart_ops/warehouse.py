@@ -2,8 +2,11 @@
 
 Locally the warehouse is one DuckDB file that only one process may write at a time (the loaders
 run as Meltano subprocesses), so connections are opened per operation and closed at once, and a
-locked file is retried for a bounded time. The `postgres` gateway (a Redshift-like engine for
-integration runs) and Redshift speak SQL through psycopg / redshift-connector.
+locked file is waited for with a bound (BRIGHTCART_WAREHOUSE_LOCK_WAIT_SECONDS, 120 by default).
+Past the bound `WarehouseLocked` is raised and the same `Warehouse` answers every later call with it
+at once, until `recheck()`: a step waits for a held file once, not once per statement. The
+`postgres` gateway (a Redshift-like engine for integration runs) and Redshift speak SQL through
+psycopg / redshift-connector.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 import duckdb
-from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from brightcart_world.settings import Settings
 from brightcart_world.settings import load as load_settings
@@ -30,6 +33,19 @@ def gateway() -> str:
     return os.environ.get("BRIGHTCART_GATEWAY", "local")
 
 
+DEFAULT_LOCK_WAIT_SECONDS = 120.0
+
+
+class WarehouseLocked(RuntimeError):
+    """The warehouse file stayed locked by another writer for longer than the wait bound."""
+
+
+def lock_wait_seconds() -> float:
+    """How long a step waits for a warehouse file that another process holds."""
+    value = os.environ.get("BRIGHTCART_WAREHOUSE_LOCK_WAIT_SECONDS", "")
+    return float(value) if value else DEFAULT_LOCK_WAIT_SECONDS
+
+
 def _is_lock_error(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
@@ -40,17 +56,37 @@ class Warehouse:
     def __init__(self, settings: Settings | None = None, gateway_name: str | None = None) -> None:
         self.settings = settings or load_settings()
         self.gateway = gateway_name or gateway()
+        self.locked: WarehouseLocked | None = None
 
-    @retry(
-        retry=retry_if_exception(_is_lock_error),
-        wait=wait_exponential(multiplier=0.2, max=5),
-        stop=stop_after_delay(120),
-        reraise=True,
-    )
+    def recheck(self) -> None:
+        """Forget an earlier lock timeout: the next call waits for the file again."""
+        self.locked = None
+
     def _open_duckdb(self) -> duckdb.DuckDBPyConnection:
+        if self.locked is not None:
+            raise self.locked
         path = self.settings.warehouse
         path.parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(str(path))
+        bound = lock_wait_seconds()
+        try:
+            for attempt in Retrying(
+                retry=retry_if_exception(_is_lock_error),
+                wait=wait_exponential(multiplier=0.2, max=5),
+                stop=stop_after_delay(bound),
+                reraise=True,
+            ):
+                with attempt:
+                    return duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                raise
+            self.locked = WarehouseLocked(
+                f"the warehouse file {path} stayed locked by another process for {bound:g} s: "
+                f"{exc}. Find the holder (the message names its pid) and let it finish or stop it; "
+                "the next run catches up."
+            )
+            raise self.locked from exc
+        raise AssertionError("unreachable: tenacity either returns or raises")
 
     @contextmanager
     def connect(self) -> Iterator[Any]:

@@ -1,9 +1,10 @@
 """The reliability world of the test run, the size knobs, and the summary printed at the end.
 
 Size: CI default is scale 0.002 over one simulated day and 20 kill trials. `--reliability-large`
-(or BRIGHTCART_RELIABILITY_LARGE=1) runs the tests marked `large` and a four-day world so that
-events more than 72 hours late arrive; BRIGHTCART_RELIABILITY_SCALE, _HOURS, _TRIALS and _SEED
-override single knobs. BRIGHTCART_RELIABILITY_KEEP=1 keeps the world's folder for a post-mortem.
+(or BRIGHTCART_RELIABILITY_LARGE=1) runs a four-day world at scale 0.01 so that events more than
+72 hours late arrive, 60 trials, and the long warehouse lock against the production wait bound;
+BRIGHTCART_RELIABILITY_SCALE, _HOURS, _TRIALS and _SEED override single knobs.
+BRIGHTCART_RELIABILITY_KEEP=1 keeps the world's folder for a post-mortem.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--reliability-large",
         action="store_true",
         default=False,
-        help="run the reliability suite at a larger size, including tests marked `large`",
+        help="run the reliability suite at a larger size (world, trials, production wait bounds)",
     )
 
 
@@ -53,12 +54,6 @@ def size(pytestconfig: pytest.Config) -> Size:
         trials=int(env("BRIGHTCART_RELIABILITY_TRIALS") or (60 if large else 20)),
         seed=int(env("BRIGHTCART_RELIABILITY_SEED") or 20261125),
     )
-
-
-@pytest.fixture
-def large_only(size: Size) -> None:
-    if not size.large:
-        pytest.skip("large reliability case: run with --reliability-large")
 
 
 def _rel_home() -> Path:

@@ -62,6 +62,15 @@ class Size:
     trials: int
     seed: int
 
+    def trial_counts(self) -> dict[str, int]:
+        """The kill -9 trials spread evenly over the four lanes and `sqlmesh run`."""
+        targets = [*KILL_LANES, "sqlmesh"]
+        base, extra = divmod(self.trials, len(targets))
+        return {t: base + (1 if i < extra else 0) for i, t in enumerate(targets)}
+
+
+KILL_LANES = ("shop", "events", "marketing", "crm")
+
 
 # --------------------------------------------------------------------------------------------
 # The tally of the run
@@ -157,13 +166,18 @@ class RelWorld:
     def env(self) -> dict[str, str]:
         return {**os.environ, **step_env(self.settings, "dev")}
 
-    def lane(self, name: str, attempts: int = 3, backoff: float = 1.0) -> LaneResult:
-        """run_lane in this process. Three attempts by default: Meltano keeps a plugin's run
-        files in the project's shared .meltano/run/<plugin>/, so a run of the same plugin from
-        another world at the same moment can remove them under us (a transient failure)."""
+    def lane(
+        self, name: str, attempts: int = 3, backoff: float = 1.0, timeout: float | None = None
+    ) -> LaneResult:
+        """run_lane in this process, as the lane's schedule runs it (three attempts by default)."""
         started = time.monotonic()
         result = run_lane(
-            self.settings, LANES[name].job, "dev", attempts=attempts, backoff_seconds=backoff
+            self.settings,
+            LANES[name].job,
+            "dev",
+            attempts=attempts,
+            backoff_seconds=backoff,
+            timeout_seconds=timeout,
         )
         if result.status == "succeeded" and result.attempts == 1:
             self.durations[name] = time.monotonic() - started  # the latest clean run
@@ -221,13 +235,16 @@ class RelWorld:
         text = self.outputs[proc.pid].read_text(errors="replace")
         return "\n".join(text.splitlines()[-lines:])
 
-    def sqlmesh_popen(self, *args: str) -> subprocess.Popen[bytes]:
+    def sqlmesh_popen(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """`sqlmesh --gateway local <args>` in a process group of its own (`env` on top)."""
         path = self.captured / f"sqlmesh-{time.time_ns()}.out"
         with path.open("wb") as out:
             proc = subprocess.Popen(
                 [sqlmesh_bin(), "--gateway", "local", *args],
                 cwd=PROJECT_ROOT,
-                env=self.env(),
+                env={**self.env(), **(env or {})},
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -271,3 +271,34 @@ def test_nothing_lost_after_bad_input(fault_hour: FaultHour) -> None:
         world.assert_lane_equals_source(lane, "after the fault hour")
     assert sum(world.rejects().values()) == 0, world.rejects()
     TALLY.note("bad input: warehouse equals source for events and shop after the fault hour")
+
+
+def test_null_channel_spike_stops_the_finance_marts(fault_hour: FaultHour) -> None:
+    """The prod environment planned by test_07 runs on the fault hour: the blocking
+    not_null(channel) audits of the revenue ledger and of the orders mart fail the run, the models
+    after them are skipped (no revenue_hourly row for the spiked hour, so nothing of it is
+    published) and the run reports failure (the blocking-audit runbook takes it from there)."""
+    world = fault_hour.world
+    if not world.wh_table_exists("marts_finance", "revenue_ledger"):
+        pytest.skip("no prod environment in this run (test_07 was not selected)")
+    log = world.settings.home / "logs" / "transform.log"
+    seen = log.stat().st_size
+    result = world.sqlmesh("run")
+    with log.open("rb") as handle:
+        handle.seek(seen)
+        written = handle.read().decode("utf-8", errors="replace")
+    assert result.status == "failed", "a prod run went through a null channel spike"
+    failed = written[written.find("Failed models") :]
+    assert "revenue_ledger" in failed and "'not_null' audit error" in failed, written[-3000:]
+    spiked = sorted(fault_hour.fault("shop", "null_spike").details["order_ids"])
+    hourly = world.wh_rows(
+        "SELECT count(*), count(*) FILTER (WHERE channel IS NULL) "
+        "FROM marts_finance.revenue_hourly WHERE revenue_hour >= ?",
+        [fault_hour.hour],
+    )[0]
+    assert hourly == (0, 0), "the spiked hour reached revenue_hourly past a failed audit"
+    handled(
+        "null spike stops the finance marts",
+        f"sqlmesh run failed on not_null(channel) for {len(spiked)} spiked orders; "
+        "revenue_hourly rows for the hour=0",
+    )

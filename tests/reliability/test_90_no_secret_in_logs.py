@@ -1,8 +1,11 @@
 """Case 5: after every kill, outage and bad input above, no log holds a Salesforce dev secret.
 
-Scanned: everything under the world's BRIGHTCART_HOME (lane and transform logs, captured output of
-every subprocess, alerts, source server logs, the world's Meltano run folder with whatever a killed
-run left behind) except the two places meant to hold the secret (the emulator's credentials file
+First a crm run is killed with -9 right after Meltano wrote tap-salesforce's config file (client
+secret, refresh token) into its run folder: the file is there after the kill, and the next run of
+the lane removes it. Then the scan: everything under the world's BRIGHTCART_HOME (lane and
+transform logs, captured output of every subprocess, alerts, the ops journal, source server logs,
+the world's Meltano run folder with whatever killed and timed-out runs left behind, plugin config
+files included) except the two places meant to hold the secret (the emulator's credentials file
 and the token store); the project's Meltano log folder; the reliability summary files; and the
 warehouse's ops tables (failure tails and alert details are logs too).
 """
@@ -13,8 +16,6 @@ import json
 import os
 import time
 from pathlib import Path
-
-import pytest
 
 from brightcart_ops.runtime import PROJECT_ROOT
 from brightcart_world.salesforce.client import meltano_credentials_env
@@ -53,12 +54,43 @@ def _files(rel: RelWorld) -> list[Path]:
             continue
         if path.suffix in (".duckdb", ".wal", ".db"):
             continue  # data files; their ops tables are read below
-        if rel_path.startswith("meltano/run/") and path.name.endswith(".config.json"):
-            continue  # plugin configs, not logs: see the kill -9 leftover case below
         out.append(path)
     out += _walk(PROJECT_ROOT / ".meltano" / "logs")
     out += [p for p in REL_ROOT.glob("*.txt") if p.is_file()]
     return out
+
+
+def _salesforce_configs(rel: RelWorld) -> set[Path]:
+    return set((rel.settings.home / "meltano" / "run" / "tap-salesforce").glob("*.config.json"))
+
+
+def _holding_a_secret(paths: set[Path], secrets: list[str]) -> list[Path]:
+    return sorted(
+        p for p in paths if p.exists() and any(s.encode() in p.read_bytes() for s in secrets)
+    )
+
+
+def test_kill_9_leaves_no_salesforce_secret_after_the_next_run(rel: RelWorld) -> None:
+    secrets = _secrets(rel)
+    before = _salesforce_configs(rel)
+    proc = rel.meltano_popen("crm")
+    written: set[Path] = set()
+    while proc.poll() is None and not written:
+        written = _salesforce_configs(rel) - before
+        time.sleep(0.05)
+    outcome = rel.kill_at("crm", proc, 0)
+    assert outcome.killed and written, "the run ended before its config file was seen"
+    left_by_kill = _holding_a_secret(written, secrets)
+    assert left_by_kill, "the killed run's config file should hold the secret: nothing to prove"
+    rerun = rel.lane("crm")
+    assert rerun.status == "succeeded", rerun.error
+    run_dir = rel.settings.home / "meltano" / "run"
+    after = _holding_a_secret(set(_walk(run_dir)), secrets)
+    TALLY.note(
+        f"kill -9 crm with its config written: {len(left_by_kill)} config file left by the kill, "
+        f"{len(after)} holding a secret after the next run"
+    )
+    assert not after, f"secret left on disk after the next run: {after}"
 
 
 def test_no_salesforce_secret_in_any_log(rel: RelWorld) -> None:
@@ -81,36 +113,3 @@ def test_no_salesforce_secret_in_any_log(rel: RelWorld) -> None:
     hits += [f"ops table text #{i}" for i, t in enumerate(texts) for s in secrets if s in t]
     TALLY.note(f"secret scan: {len(files)} files and {len(texts)} ops rows, {len(hits)} hits")
     assert not hits, f"a Salesforce secret appears in: {sorted(set(hits))}"
-
-
-def _salesforce_configs(rel: RelWorld) -> set[Path]:
-    return set((rel.settings.home / "meltano" / "run" / "tap-salesforce").glob("*.config.json"))
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Meltano writes tap-salesforce's config (client secret, refresh token) to "
-        "$BRIGHTCART_HOME/meltano/run/tap-salesforce/tap.<id>.config.json and deletes it only "
-        "when the run ends normally: after kill -9 it stays on disk (needs run_lane to remove "
-        "stale *.config.json files of the world before each run, or the guard to delete its "
-        "--config file once read)"
-    ),
-)
-def test_kill_9_leaves_no_salesforce_secret_on_disk(rel: RelWorld) -> None:
-    secrets = _secrets(rel)
-    before = _salesforce_configs(rel)
-    proc = rel.meltano_popen("crm")
-    written: set[Path] = set()
-    while proc.poll() is None and not written:
-        written = _salesforce_configs(rel) - before
-        time.sleep(0.05)
-    outcome = rel.kill_at("crm", proc, 0)
-    assert outcome.killed and written, "the run ended before its config file was seen"
-    left = [p for p in written if p.exists() and any(s.encode() in p.read_bytes() for s in secrets)]
-    TALLY.note(
-        f"kill -9 crm with its config written: {len(left)} config files left holding a secret"
-    )
-    rerun = rel.meltano_popen("crm")
-    assert rerun.wait() == 0, rel.output_tail(rerun)
-    assert not left, f"secret left on disk after kill -9: {left}"

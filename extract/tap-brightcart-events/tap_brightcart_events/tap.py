@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import typing as t
 from datetime import UTC, datetime
@@ -26,12 +27,18 @@ from tap_brightcart_events.state import EventsBookmark
 from tap_brightcart_events.streams import EventsStream, QuarantineStream
 from tap_brightcart_events.sync import RunSettings, run
 
-BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8}, max_pool_connections=16)
+DEFAULT_MAX_ATTEMPTS = 8
+
+
+def boto_config() -> Config:
+    """Standard-mode retries: 8 tries, or the SDK's own AWS_MAX_ATTEMPTS when it is set."""
+    attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS)
+    return Config(retries={"mode": "standard", "max_attempts": attempts}, max_pool_connections=16)
 
 
 def s3_client() -> t.Any:
     """An S3 client from the standard AWS chain; AWS_ENDPOINT_URL points it at moto locally."""
-    return boto3.session.Session().client("s3", config=BOTO_CONFIG)
+    return boto3.session.Session().client("s3", config=boto_config())
 
 
 def _folder(prefix: str) -> str:

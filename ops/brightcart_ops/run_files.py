@@ -1,0 +1,64 @@
+"""Plugin config files that a killed Meltano run left in its run folder.
+
+Meltano writes each plugin's settings, secrets included (the Salesforce client secret and refresh
+token, a database password), to `<system dir>/run/<plugin>/{tap,target,mapper}.<id>.config.json`
+and removes the file only when the run ends normally. A run killed with -9, or killed by the
+lane's attempt timeout, leaves it behind. A lane removes such files of its own plugins under its
+lane lock, before every attempt and after the last one: while the lock is held no other run of the
+lane exists, so any config file of its plugins is a leftover. A plugin that another job also runs
+(`target-redshift--shop` serves `shop-lane` and `finance-full-extract`) is swept only while this
+run can hold the other jobs' locks too; otherwise its folder waits for the next sweep.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import ExitStack
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from brightcart_ops.locks import LockBusy, lane_lock
+from brightcart_ops.runtime import PROJECT_ROOT
+
+CONFIG_FILE = re.compile(r"^(tap|target|mapper)\.[0-9a-fA-F-]+\.config\.json$")
+
+
+@cache
+def job_plugins(meltano_yml: Path = PROJECT_ROOT / "meltano.yml") -> dict[str, tuple[str, ...]]:
+    """Every Meltano job with the plugins its tasks run (`utility:command` counts as `utility`)."""
+    project = yaml.safe_load(meltano_yml.read_text(encoding="utf-8"))
+    out: dict[str, tuple[str, ...]] = {}
+    for job in project.get("jobs") or []:
+        plugins: list[str] = []
+        for task in job.get("tasks") or []:
+            for block in task if isinstance(task, list) else [task]:
+                plugins += [word.split(":", 1)[0] for word in str(block).split()]
+        out[str(job["name"])] = tuple(dict.fromkeys(plugins))
+    return out
+
+
+def stale_configs(run_dir: Path, plugin: str) -> list[Path]:
+    folder = run_dir / plugin
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if CONFIG_FILE.match(p.name) and p.is_file())
+
+
+def sweep_stale_configs(job: str, run_dir: Path, home: Path) -> list[Path]:
+    """Remove leftover config files of `job`'s plugins. Call it holding `job`'s lane lock."""
+    jobs = job_plugins()
+    removed: list[Path] = []
+    for plugin in jobs.get(job, ()):
+        others = sorted(name for name, used in jobs.items() if plugin in used and name != job)
+        with ExitStack() as held:
+            try:
+                for other in others:
+                    held.enter_context(lane_lock(other, home))
+            except LockBusy:
+                continue  # another job runs this plugin now: its file may be live
+            for path in stale_configs(run_dir, plugin):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed

@@ -1,0 +1,223 @@
+"""Case 1 (transform): kill -9 of `sqlmesh run` at a seeded random point, then a rerun.
+
+A prod environment is planned once on the lane-loaded world. Per trial the world advances one
+simulated hour, the shop lane loads it, `sqlmesh run` starts in a process group of its own and
+SIGKILL hits the group at a seeded point inside the duration of the latest clean run; the rerun
+(same command) must succeed. After every rerun the revenue ledger holds exactly the source's paid
+orders and no `entry_id` twice. After the last trial every mart equals a clean build: the raw
+landing is copied into a new warehouse with no SQLMesh state, planned and run from scratch, and
+each mart table's rows (as a multiset) and checksum are compared; rows missing count as lost,
+rows in excess as duplicated. The marts rebuilt whole once a day are left out: an hourly run
+never evaluates them, so they show the landing as of their last daily run.
+
+This module runs before the bad-input case: that case feeds a null `orders.channel` spike into
+the world on purpose, and the blocking `not_null(channel)` audit then stops every prod run, as
+it must. What a kill of the transform leaves behind is a different question, asked on clean data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from brightcart_ops.runtime import PROJECT_ROOT
+from brightcart_world.generator import advance
+
+from .harness import TALLY, WORLD_START, KillOutcome, RelWorld, Size
+
+
+class SqlmeshProd:
+    """The prod environment planned and run once on the lane-loaded world."""
+
+    def __init__(self, world: RelWorld) -> None:
+        log = world.settings.home / "logs" / "transform.log"
+        seen = log.stat().st_size if log.exists() else 0
+        result = world.sqlmesh("plan", "--auto-apply", "--no-prompts")
+        if result.status == "succeeded":
+            result = world.sqlmesh("run")
+        assert result.status == "succeeded", (
+            "sqlmesh prod plan/run on the lane-loaded world failed: "
+            f"{_errors(log, seen) or result.output_tail}"
+        )
+
+
+def _errors(log: Path, offset: int) -> str:
+    """The distinct error lines SQLMesh wrote to the transform log after `offset`."""
+    if not log.exists():
+        return ""
+    with log.open("rb") as handle:
+        handle.seek(offset)
+        text = handle.read().decode("utf-8", errors="replace")
+    keep: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if ("Error" in line or "audit error" in line) and line not in keep:
+            keep.append(line)
+    return " | ".join(keep)[:1200]
+
+
+@pytest.fixture(scope="module")
+def sqlmesh_prod(rel: RelWorld) -> Iterator[SqlmeshProd]:
+    yield SqlmeshProd(rel)
+
+
+def _record(outcome: KillOutcome, trial: int) -> None:
+    assert outcome.leftovers == 0, f"{outcome.what}: processes survived kill -9 of their group"
+    TALLY.trials += 1
+    state = "killed" if outcome.killed else "finished before the kill point"
+    TALLY.note(f"kill -9 {outcome.what} trial {trial} at {outcome.delay_s:.2f}s: {state}")
+
+
+def _ledger_diff(rel: RelWorld) -> tuple[int, int, int]:
+    """(lost, extra, duplicated) of the revenue ledger's sale entries against the source."""
+    with rel.warehouse() as wh:
+        hwm_row = wh.execute(
+            "SELECT max(high_water_mark) FROM raw_meta.load_log "
+            "WHERE lane = 'shop' AND status = 'succeeded'"
+        ).fetchone()
+        dup_row = wh.execute(
+            "SELECT count(*) - count(DISTINCT entry_id) FROM marts_finance.revenue_ledger"
+        ).fetchone()
+        ledger_orders = {
+            r[0]
+            for r in wh.execute(
+                "SELECT DISTINCT order_id FROM marts_finance.revenue_ledger "
+                "WHERE entry_type = 'sale'"
+            ).fetchall()
+        }
+    assert hwm_row and hwm_row[0] and dup_row
+    hwm: datetime = hwm_row[0].astimezone(UTC)
+    # the ledger's hours run once the shop lane has landed past their end, counting the shop
+    # heartbeat's one second of grace (signals/sources_landed.py): 10:59:59 lands up to 11:00
+    cutoff = (hwm + timedelta(seconds=1)).replace(minute=0, second=0, microsecond=0)
+    with rel.source() as pg:
+        paid = {
+            r[0]
+            for r in pg.execute(
+                "SELECT DISTINCT o.order_id FROM shop.orders o JOIN shop.order_items i "
+                "USING (order_id) WHERE o.paid_at >= %s AND o.paid_at < %s",
+                (WORLD_START, cutoff),
+            ).fetchall()
+        }
+    return len(paid - ledger_orders), len(ledger_orders - paid), int(dup_row[0])
+
+
+def _daily_full_refreshes() -> set[str]:
+    """Marts rebuilt whole once a (wall-clock) day: an hourly `sqlmesh run` does not evaluate
+    them, so no kill can touch them and they show the raw landing as of their last daily run,
+    not as of the clean build. They are left out of the comparison."""
+    out = set()
+    for path in (PROJECT_ROOT / "models" / "marts").rglob("*.sql"):
+        text = path.read_text(encoding="utf-8")
+        name = re.search(r"^\s*name\s+([\w.]+)", text, re.M)
+        if name and re.search(r"\bkind\s+FULL\b", text) and "cron '@daily'" in text:
+            out.add(name.group(1))
+    return out
+
+
+def _mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_schema LIKE 'marts\\_%' ESCAPE '\\' ORDER BY 1, 2"
+    ).fetchall()
+    return [f"{r[0]}.{r[1]}" for r in rows]
+
+
+def _rows(con: duckdb.DuckDBPyConnection, table: str) -> Counter[str]:
+    return Counter(repr(row) for row in con.execute(f"SELECT * FROM {table}").fetchall())
+
+
+def _checksum(rows: Counter[str]) -> str:
+    digest = hashlib.sha256()
+    for line in sorted(rows.elements()):
+        digest.update(line.encode())
+    return digest.hexdigest()[:16]
+
+
+def _clean_build(rel: RelWorld) -> Path:
+    """The raw landing of the world copied into a new warehouse, built by SQLMesh from scratch."""
+    home = rel.settings.home / "clean-build"
+    home.mkdir(parents=True, exist_ok=True)
+    clean = home / "warehouse.duckdb"
+    with duckdb.connect(str(clean)) as con:
+        con.execute(f"ATTACH '{rel.settings.warehouse}' AS landed (READ_ONLY)")
+        tables = con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_catalog = 'landed' AND table_schema LIKE 'raw\\_%' ESCAPE '\\' "
+            "AND table_type = 'BASE TABLE'"
+        ).fetchall()
+        for schema, table in tables:
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            con.execute(
+                f'CREATE TABLE "{schema}"."{table}" AS SELECT * FROM landed."{schema}"."{table}"'
+            )
+        con.execute("DETACH landed")
+    env = {"BRIGHTCART_HOME": str(home), "BRIGHTCART_WAREHOUSE": str(clean)}
+    for args in (("plan", "--auto-apply", "--no-prompts"), ("run",)):
+        proc = rel.sqlmesh_popen(*args, env=env)
+        assert proc.wait() == 0, (
+            f"clean build `sqlmesh {' '.join(args)}`: {rel.output_tail(proc, 40)}"
+        )
+    return clean
+
+
+def _compare_marts(rel: RelWorld, clean: Path) -> list[str]:
+    """Each mart of the killed-and-rerun warehouse against the clean build; lines for the report."""
+    problems: list[str] = []
+    compared = 0
+    daily = _daily_full_refreshes()
+    with rel.warehouse() as wh, duckdb.connect(str(clean), read_only=True) as fresh:
+        tables = _mart_tables(fresh)
+        assert tables, "the clean build has no mart"
+        assert _mart_tables(wh) == tables, "the killed warehouse has other marts than a clean build"
+        assert daily and daily < set(tables), daily
+        for table in [t for t in tables if t not in daily]:
+            got, want = _rows(wh, table), _rows(fresh, table)
+            compared += 1
+            missing, extra = want - got, got - want
+            TALLY.rows_lost += sum(missing.values())
+            TALLY.rows_duplicated += sum(extra.values())
+            if missing or extra:
+                sample: list[Any] = sorted(missing)[:2] + sorted(extra)[:2]
+                problems.append(
+                    f"{table}: clean={sum(want.values())} rows ({_checksum(want)}) "
+                    f"rerun={sum(got.values())} rows ({_checksum(got)}) missing={len(missing)} "
+                    f"extra={len(extra)} sample={sample}"
+                )
+    TALLY.note(
+        f"sqlmesh run after kill -9: {compared - len(problems)} of {compared} mart tables equal a "
+        f"clean build ({len(daily)} daily full refreshes left out)"
+    )
+    return problems
+
+
+def test_kill_9_sqlmesh_run_then_rerun_equals_a_clean_build(
+    rel: RelWorld, size: Size, sqlmesh_prod: SqlmeshProd
+) -> None:
+    trials = size.trial_counts()["sqlmesh"]
+    assert trials > 0
+    lost, extra, dup = _ledger_diff(rel)
+    assert (lost, extra, dup) == (0, 0, 0), "the ledger differs from the source before any kill"
+    for trial in range(1, trials + 1):
+        advance(rel.settings, hours=1)
+        shop = rel.lane("shop")
+        assert shop.status == "succeeded", shop.error
+        delay = rel.kill_point("sqlmesh")
+        outcome = rel.kill_at("sqlmesh run", rel.sqlmesh_popen("run"), delay)
+        rerun = rel.sqlmesh_popen("run")
+        assert rel.wait_clean("sqlmesh", rerun) == 0, rel.output_tail(rerun, 40)
+        lost, extra, dup = _ledger_diff(rel)
+        TALLY.rows_lost += lost
+        TALLY.rows_duplicated += dup
+        assert (lost, extra, dup) == (0, 0, 0), f"ledger after kill at {delay}s"
+        _record(outcome, trial)
+    problems = _compare_marts(rel, _clean_build(rel))
+    assert not problems, "marts differ from a clean build:\n" + "\n".join(problems)
