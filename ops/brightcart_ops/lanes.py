@@ -9,7 +9,7 @@ BRIGHTCART_<JOB>_TIMEOUT_SECONDS such as BRIGHTCART_CRM_LANE_TIMEOUT_SECONDS) th
 process group is killed and the attempt counts as failed, then is retried like any failure. A
 killed attempt is as safe as a kill -9: the loader commits a batch before Meltano records its
 state, so the retry re-sends from the last recorded state and the loader's keys absorb the
-re-sent rows. Config files the killed run left on disk are swept (run_files.py).
+re-sent rows. Config and BATCH files the killed run left on disk are swept (run_files.py).
 
 A warehouse locked past its wait bound fails the attempt before Meltano starts (the loader could
 not write anyway); the runs and the alert are journaled (journal.py) and replayed into the ops
@@ -31,7 +31,7 @@ from brightcart_ops.journal import OpsJournal
 from brightcart_ops.locks import LockBusy, lane_lock
 from brightcart_ops.metrics import emit
 from brightcart_ops.opslog import PipelineRun, record_run, replay_runs, utcnow
-from brightcart_ops.run_files import sweep_stale_configs
+from brightcart_ops.run_files import sweep_leftovers
 from brightcart_ops.runtime import PROJECT_ROOT, meltano_bin, run_logged, step_env
 from brightcart_ops.warehouse import Warehouse, WarehouseLocked
 from brightcart_world.settings import Settings
@@ -176,10 +176,10 @@ def run_lane(
                     log_path,
                     attempt_timeout(lane, timeout_seconds),
                     lock_fd,
-                    lambda: sweep_stale_configs(job, run_dir, settings.home),
+                    lambda: sweep_leftovers(job, lane.name, run_dir, settings.home),
                 )
             finally:
-                sweep_stale_configs(job, run_dir, settings.home)
+                sweep_leftovers(job, lane.name, run_dir, settings.home)
     except LockBusy as busy:
         return LaneResult(lane.name, job, "skipped", 0, 0, None, str(busy))
 

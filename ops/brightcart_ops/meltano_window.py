@@ -27,8 +27,10 @@ from pathlib import Path
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from brightcart_ops.lanes import JOBS, Lane, attempt_timeout, meltano_run_dir
 from brightcart_ops.locks import lane_lock
 from brightcart_ops.opslog import PipelineRun, record_run, utcnow
+from brightcart_ops.run_files import sweep_leftovers
 from brightcart_ops.runtime import meltano_bin, run_logged, step_env
 from brightcart_ops.warehouse import Warehouse
 from brightcart_world.settings import Settings
@@ -91,8 +93,11 @@ def postgres_window(plugin: str, clauses: dict[str, str]) -> dict[str, str]:
     }
 
 
-def _attempt(command: list[str], env: dict[str, str], log_path: Path) -> None:
-    code, tail = run_logged(command, env, log_path)
+def _attempt(
+    command: list[str], env: dict[str, str], log_path: Path, timeout: float, lock_fd: int | None
+) -> None:
+    keep = () if lock_fd is None else (lock_fd,)
+    code, tail = run_logged(command, env, log_path, timeout_seconds=timeout, keep_fds=keep)
     if code != 0:
         raise WindowRunFailed(
             f"`{' '.join(command[1:])}` exited with {code}; see {log_path}. Last lines:\n" + tail
@@ -108,17 +113,24 @@ def run_window(
     log_path = settings.home / "logs" / f"{run.job}.{run.label or 'window'}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     record = PipelineRun(f"{run.job}:{run.label or 'window'}", run.lane, environment, 1, utcnow())
+    lane = JOBS.get(run.job) or Lane(run.lane, run.job, run.lane)
+    timeout = attempt_timeout(lane)
+    run_dir = meltano_run_dir(env)
     try:
-        with lane_lock(run.job, settings.home):
-            for attempt in Retrying(
-                stop=stop_after_attempt(attempts),
-                wait=wait_exponential(multiplier=2, max=30),
-                retry=retry_if_exception_type(WindowRunFailed),
-                reraise=True,
-            ):
-                with attempt:
-                    record.attempt = attempt.retry_state.attempt_number
-                    _attempt(command, env, log_path)
+        with lane_lock(run.job, settings.home) as lock_fd:
+            try:
+                for attempt in Retrying(
+                    stop=stop_after_attempt(attempts),
+                    wait=wait_exponential(multiplier=2, max=30),
+                    retry=retry_if_exception_type(WindowRunFailed),
+                    reraise=True,
+                ):
+                    with attempt:
+                        record.attempt = attempt.retry_state.attempt_number
+                        sweep_leftovers(run.job, lane.name, run_dir, settings.home)
+                        _attempt(command, env, log_path, timeout, lock_fd)
+            finally:
+                sweep_leftovers(run.job, lane.name, run_dir, settings.home)
         record.status = "succeeded"
     except Exception as exc:
         record.status = "failed"

@@ -8,6 +8,11 @@ lane lock, before every attempt and after the last one: while the lock is held n
 lane exists, so any config file of its plugins is a leftover. A plugin that another job also runs
 (`target-redshift--shop` serves `shop-lane` and `finance-full-extract`) is swept only while this
 run can hold the other jobs' locks too; otherwise its folder waits for the next sweep.
+
+The events lane travels as Singer BATCH files under `$BRIGHTCART_HOME/batches/<lane>/`; the loader
+removes each file once it is committed. A killed run leaves the files it had not loaded yet, and
+their rows are sent again from the last recorded state by the next run, so under the lane lock
+they are leftovers too and are removed with the config files.
 """
 
 from __future__ import annotations
@@ -62,3 +67,24 @@ def sweep_stale_configs(job: str, run_dir: Path, home: Path) -> list[Path]:
                 path.unlink(missing_ok=True)
                 removed.append(path)
     return removed
+
+
+def batch_dir(home: Path, lane: str) -> Path:
+    """Where a lane's local BATCH files live (meltano.yml: `file://$BRIGHTCART_HOME/batches/...`)."""
+    return home / "batches" / lane
+
+
+def sweep_stale_batches(home: Path, lane: str) -> list[Path]:
+    """Remove BATCH files a killed run of `lane` left. Call it holding the lane's lock."""
+    folder = batch_dir(home, lane)
+    if not folder.is_dir():
+        return []
+    removed = sorted(p for p in folder.iterdir() if p.is_file())
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
+def sweep_leftovers(job: str, lane: str, run_dir: Path, home: Path) -> list[Path]:
+    """Config files of `job`'s plugins and BATCH files of `lane` that a killed run left."""
+    return sweep_stale_configs(job, run_dir, home) + sweep_stale_batches(home, lane)

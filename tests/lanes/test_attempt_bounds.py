@@ -27,7 +27,7 @@ from brightcart_ops.alerts import Alert, Alerter, LocalSink
 from brightcart_ops.journal import OpsJournal
 from brightcart_ops.locks import LockBusy, lane_lock
 from brightcart_ops.opslog import PipelineRun, record_run, replay_runs
-from brightcart_ops.run_files import job_plugins, sweep_stale_configs
+from brightcart_ops.run_files import job_plugins, sweep_leftovers, sweep_stale_configs
 from brightcart_ops.runtime import TIMED_OUT_EXIT_CODE, run_logged
 from brightcart_ops.warehouse import Warehouse, WarehouseLocked
 from brightcart_world.settings import Settings
@@ -173,3 +173,21 @@ def test_locked_warehouse_records_go_to_the_journal_and_are_replayed_once(
         alerts = con.execute("SELECT incident_key, resolved_at FROM ops.alerts").fetchall()
     assert runs == [(run.run_id, "failed")]
     assert alerts == [("lane_failure:shop", None)]
+
+
+def test_sweep_removes_the_lanes_leftover_batch_files_and_only_those(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    config = _config(run_dir, "tap-brightcart-events", "tap.0193a1b2.config.json")
+    batches = tmp_path / "batches"
+    (batches / "events").mkdir(parents=True)
+    (batches / "shop").mkdir(parents=True)
+    stale = [batches / "events" / f"events-{n}.json.gz" for n in range(3)]
+    for path in stale:
+        path.write_bytes(b"\x1f\x8b")
+    other = batches / "shop" / "shop-0.json.gz"
+    other.write_bytes(b"\x1f\x8b")
+    with lane_lock("events-lane", tmp_path):
+        removed = sweep_leftovers("events-lane", "events", run_dir, tmp_path)
+    assert sorted(removed) == sorted([config, *stale])
+    assert list((batches / "events").iterdir()) == []
+    assert other.exists()

@@ -37,5 +37,7 @@ def test_kill_9_lane_then_rerun_equals_source(rel: RelWorld, size: Size, lane: s
         rerun = rel.lane(lane)
         assert (rerun.status, rerun.attempts) == ("succeeded", 1), f"{lane} rerun: {rerun.error}"
         rel.assert_lane_equals_source(lane, f"{lane} after kill -9 at {delay}s")
+        leftovers = sorted((rel.settings.home / "batches" / lane).glob("*"))
+        assert leftovers == [], f"{lane}: BATCH files left after the rerun: {leftovers}"
         _record(outcome, trial)
     assert sum(rel.rejects().values()) == 0, rel.rejects()
