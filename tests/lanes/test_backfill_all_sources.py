@@ -20,6 +20,7 @@ import pytest
 from conftest import LoadedWorld
 
 from brightcart_ops.backfill import SOURCES, backfill
+from brightcart_ops.meltano_window import SHOP_TABLES
 from brightcart_ops.restate import restate
 from brightcart_ops.transform import run_sqlmesh
 from brightcart_world.generator import generate
@@ -32,19 +33,7 @@ START, END = date(2026, 11, 1), date(2026, 11, 2)  # the window, END exclusive
 # window's bounds in that value's terms: (expression, first value in, first value after).
 DAYS = (f"'{START}'", f"'{END}'")
 BOUNDS: dict[str, dict[str, tuple[str, str, str]]] = {
-    "shop": {
-        f"raw_shop.{t}": ("updated_at", *DAYS)
-        for t in (
-            "customers",
-            "sellers",
-            "products",
-            "orders",
-            "order_items",
-            "payments",
-            "refunds",
-            "heartbeat",
-        )
-    },
+    "shop": {f"raw_shop.{t}": ("updated_at", *DAYS) for t in SHOP_TABLES},
     "events": {  # the hourly partition the object landed in
         f"raw_events.{t}": ("s3_key", f"'events/dt={START}/'", f"'events/dt={END}/'")
         for t in ("events", "events_quarantine")

@@ -25,6 +25,7 @@ import psycopg
 import pytest
 from sqlmesh import Context
 
+from brightcart_ops.meltano_window import SHOP_TABLES
 from brightcart_ops.runtime import PROJECT_ROOT, meltano_bin, step_env
 from brightcart_world.settings import Settings
 from brightcart_world.sources import LocalSources
@@ -36,16 +37,7 @@ from lane_guards import logical
 JOB = "shop-lane-log"
 STATE_ID = "dev:tap-postgres--log-to-target-redshift--shop-log"
 SLOT = "brightcart_shop"
-TABLES = [
-    "customers",
-    "sellers",
-    "products",
-    "orders",
-    "order_items",
-    "payments",
-    "refunds",
-    "heartbeat",
-]
+TABLES = list(SHOP_TABLES)
 KEYS = {
     "customers": "customer_id",
     "orders": "order_id",
