@@ -78,6 +78,7 @@ KILL_LANES = ("shop", "events", "marketing", "crm")
 @dataclass
 class Tally:
     trials: int = 0
+    killed_mid_run: int = 0  # trials whose run was still going at its kill point
     rows_lost: int = 0
     rows_duplicated: int = 0
     outages_survived: int = 0
@@ -90,7 +91,8 @@ class Tally:
 
     def summary(self) -> str:
         return (
-            f"reliability: trials={self.trials} rows_lost={self.rows_lost} "
+            f"reliability: trials={self.trials} killed_mid_run={self.killed_mid_run} "
+            f"rows_lost={self.rows_lost} "
             f"rows_duplicated={self.rows_duplicated} outages_survived={self.outages_survived} "
             f"bad_inputs_handled={self.bad_inputs_handled}"
         )

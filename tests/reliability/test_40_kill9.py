@@ -22,6 +22,7 @@ from .harness import KILL_LANES, TALLY, KillOutcome, RelWorld, Size
 def _record(outcome: KillOutcome, trial: int) -> None:
     assert outcome.leftovers == 0, f"{outcome.what}: processes survived kill -9 of their group"
     TALLY.trials += 1
+    TALLY.killed_mid_run += int(outcome.killed)
     state = "killed" if outcome.killed else "finished before the kill point"
     TALLY.note(f"kill -9 {outcome.what} trial {trial} at {outcome.delay_s:.2f}s: {state}")
 
