@@ -37,6 +37,13 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.05, help="generator scale (1.0 = 1:100)")
     parser.add_argument("--days", type=int, default=7, help="days of data in the main world")
+    parser.add_argument("--hours", type=int, help="main world window in hours (instead of --days)")
+    parser.add_argument(
+        "--cycle-only",
+        action="store_true",
+        help="skip section 1: load the window, then time the hourly cycle "
+        "(with --scale 1.0 the cycle's hour is 1:100 of production)",
+    )
     parser.add_argument("--quick", action="store_true", help="small and fast: scale 0.002")
     parser.add_argument("--history-days", default="7,90", help="short,long history for section 3")
     parser.add_argument("--history-scale", type=float, default=0.01)
@@ -70,7 +77,8 @@ def say(text: str) -> None:
 def main_world(args: argparse.Namespace, results: Results, cycle_rows: dict[str, int]) -> None:
     world = World("main", 6720)
     end = simulated_end()
-    start = end - dt.timedelta(days=args.days)
+    window = dt.timedelta(hours=args.hours) if args.hours else dt.timedelta(days=args.days)
+    start = end - window
     world.fresh()
     try:
         world.up()
@@ -80,10 +88,11 @@ def main_world(args: argparse.Namespace, results: Results, cycle_rows: dict[str,
             results.notes.append(f"world generate failed: {gen.tail[-300:]}")
             return
         results.notes.append(f"main world generated in {gen.wall_s:.1f} s")
-        if args.reuse_lanes:
-            say("section 1 reused from the previous results.md; loading the data")
+        skip_lanes = args.reuse_lanes or args.cycle_only
+        if skip_lanes:
+            say("section 1 not measured in this run; loading the data")
             results.cycle += transform.lanes_all(world, prefix="load the window: ")
-        for spec in [] if args.reuse_lanes else lanes.LANE_SPECS:
+        for spec in [] if skip_lanes else lanes.LANE_SPECS:
             say(f"{spec.lane}: lane end to end, rerun, tap alone, loader alone")
             results.figures += lanes.lane_end_to_end(world, spec)
             results.figures += lanes.tap_and_loader(world, spec)
@@ -106,7 +115,7 @@ def main_world(args: argparse.Namespace, results: Results, cycle_rows: dict[str,
             + ", ".join(f"{k} {v:,}" for k, v in cycle_rows.items())
         )
         day = (end - dt.timedelta(days=1)).date()
-        if args.days < 1 or not plan.ok:
+        if window < dt.timedelta(days=1) or not plan.ok:
             results.restate.append(
                 Step("restate one day", None, None, "not measured", "initial plan failed")
                 if not plan.ok
