@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,23 +98,7 @@ def load_batch(
     workdir: Path,
 ) -> BatchResult:
     """Land one batch; the merge and the rejects commit together or not at all."""
-    columns = evolve_table(wh, plan)
-    loaded_at = dt.datetime.now(tz=dt.UTC)
-    stem = f"{plan.table}-{uuid.uuid4().hex[:12]}"
-    con, keep_as = _checker(wh, local, stem)
-    batch = normalize(
-        con,
-        records,
-        columns,
-        plan.version_key,
-        plan.required,
-        load_id,
-        loaded_at,
-        workdir,
-        stem,
-        keep_as,
-    )
-    return _land(wh, plan, batch, load_id, loaded_at, stem)
+    return _load(wh, local, plan, load_id, workdir, normalize, records)
 
 
 def load_file(
@@ -126,13 +110,27 @@ def load_file(
     workdir: Path,
 ) -> BatchResult:
     """Land one JSON-lines file of records (a Singer BATCH file) the way load_batch lands a list."""
+    return _load(wh, local, plan, load_id, workdir, normalize_file, source)
+
+
+def _load(
+    wh: Warehouse,
+    local: duckdb.DuckDBPyConnection,
+    plan: TablePlan,
+    load_id: str,
+    workdir: Path,
+    normalizer: Callable[..., NormalizedBatch],
+    records: Sequence[dict[str, Any]] | JsonLines,
+) -> BatchResult:
+    """The steps every batch shares: `normalizer` (normalize for a list of records,
+    normalize_file for a file) casts, checks and de-duplicates `records`."""
     columns = evolve_table(wh, plan)
     loaded_at = dt.datetime.now(tz=dt.UTC)
     stem = f"{plan.table}-{uuid.uuid4().hex[:12]}"
     con, keep_as = _checker(wh, local, stem)
-    batch = normalize_file(
+    batch = normalizer(
         con,
-        source,
+        records,
         columns,
         plan.version_key,
         plan.required,
