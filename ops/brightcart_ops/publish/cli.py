@@ -92,7 +92,7 @@ def datasets_command(
     columns = view_columns(maps, PROJECT_ROOT)
     table = Table(title="QuickSight data sets (SPICE)")
     for column in ("data set id", "view", "columns", "dashboards"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for ds in maps.datasets.values():
         table.add_row(
             ds.quicksight_id, ds.view, str(len(columns[ds.view])), ", ".join(ds.dashboards)

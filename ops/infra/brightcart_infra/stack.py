@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack, Tags
 from constructs import Construct
 
+from .bi import BrightCartBi
 from .compute import BrightCartCompute, Buckets, Endpoints, staging_prefix_of
 from .monitoring import PROJECT_TAG, BrightCartAlarms, BrightCartAlerts, BrightCartBudget
 from .network import BrightCartNetwork
@@ -32,6 +33,18 @@ class BrightCartStack(Stack):
             staging_prefix=staging_prefix_of(params),
             wh=params.warehouse,
             state=params.state_db,
+        )
+        self.bi = BrightCartBi(
+            self,
+            "Bi",
+            bi=params.bi,
+            vpc=net.vpc,
+            subnets=net.data_subnets,
+            warehouse_sg=wh.security_group,
+            redshift_host=wh.workgroup.attr_workgroup_endpoint_address,
+            redshift_port=REDSHIFT_PORT,
+            database=params.warehouse.database,
+            reader_secret=secrets.by_name["warehouse/bi_reader"],
         )
         alerts = BrightCartAlerts(self, "Alerts")
         assert wh.state_db.secret is not None  # generated credentials always create one
