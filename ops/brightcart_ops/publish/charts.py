@@ -34,7 +34,7 @@ plt.rcParams.update(
         "font.size": 9,
         "axes.titlesize": 11,
         "axes.titlelocation": "left",
-        "svg.fonttype": "path",
+        "svg.fonttype": "none",  # text stays text: small pages, selectable labels
         "svg.hashsalt": "brightcart",  # stable ids: the same data draws the same SVG
     }
 )
@@ -102,48 +102,66 @@ def _legend(ax: Axes, count: int) -> None:
         ax.legend(fontsize=7, frameon=False, ncols=min(count, 4), loc="upper left")
 
 
+def _in_progress(data: ChartData, x: datetime) -> bool:
+    return data.partial_from is not None and x >= data.partial_from
+
+
 def timeseries(data: ChartData, title: str, style: str) -> str:
+    """Bars or lines over time; a period still in progress is drawn pale (bars) or dashed."""
     fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT), dpi=100)
     xs: list[datetime] = list(data.categories)
+    at = [float(x) for x in mdates.date2num(xs)]
     span = (xs[-1] - xs[0]).total_seconds() / 86_400 if len(xs) > 1 else 1.0
     width = BAR_SHARE.get(data.grain or "day", 0.8)
     n = len(data.series)
-    if style == "bar" and (data.stacked or n == 1):
+    pale = [0.35 if _in_progress(data, x) else 1.0 for x in xs]
+    if style == "bar":
+        stacked = data.stacked or n == 1
+        share = width if stacked else width / n
         bottom = [0.0] * len(xs)
         for i, (label, values) in enumerate(data.series):
             heights = [v or 0.0 for v in values]
-            ax.bar(
-                mdates.date2num(xs),
+            offset = 0.0 if stacked else (i - (n - 1) / 2) * share
+            colour = PALETTE[i % len(PALETTE)]
+            bars = ax.bar(
+                [a + offset for a in at],
                 heights,
-                width=width,
-                bottom=bottom,
-                color=PALETTE[i % len(PALETTE)],
-                label=label,
-            )
-            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-    elif style == "bar":  # a few series side by side per period
-        share = width / n
-        for i, (label, values) in enumerate(data.series):
-            offset = (i - (n - 1) / 2) * share
-            shifted = [mdates.date2num(x) + offset for x in xs]
-            ax.bar(
-                shifted,
-                [v or 0.0 for v in values],
                 width=share,
-                color=PALETTE[i % len(PALETTE)],
+                bottom=bottom if stacked else None,
+                color=colour,
                 label=label,
             )
+            for bar, alpha in zip(bars, pale, strict=True):
+                bar.set_alpha(alpha)
+            if stacked:
+                bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     else:
         for i, (label, values) in enumerate(data.series):
             colour = PALETTE[i % len(PALETTE)]
-            points = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None]
-            if not points:
-                continue
-            px, py = zip(*points, strict=True)
-            marker = "o" if len(points) <= 40 else None
-            ax.plot(px, py, color=colour, marker=marker, markersize=3.5, linewidth=1.8, label=label)
-            if n == 1:
-                ax.fill_between(px, py, color=colour, alpha=0.12)
+            points = [(a, v, x) for a, v, x in zip(at, values, xs, strict=True) if v is not None]
+            done = [(a, v) for a, v, x in points if not _in_progress(data, x)]
+            if done:
+                px, py = zip(*done, strict=True)
+                marker = "o" if len(done) <= 40 else None
+                ax.plot(
+                    px, py, color=colour, marker=marker, markersize=3.5, linewidth=1.8, label=label
+                )
+                if n == 1:
+                    ax.fill_between(px, py, color=colour, alpha=0.12)
+            rest = [(a, v) for a, v, x in points if _in_progress(data, x)]
+            if rest:
+                tail = done[-1:] + rest
+                px, py = zip(*tail, strict=True)
+                ax.plot(px, py, color=colour, linestyle="--", linewidth=1.4, alpha=0.7)
+                ax.plot(
+                    [p[0] for p in rest],
+                    [p[1] for p in rest],
+                    "o",
+                    color=colour,
+                    mfc="white",
+                    markersize=4,
+                )
+    ax.xaxis_date()
     ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
     _date_axis(ax, data.grain, span)
     _value_axis(ax, data.unit)
@@ -172,6 +190,8 @@ def grouped(data: ChartData, title: str) -> str:
             color=PALETTE[i % len(PALETTE)],
             label=label,
         )
+    pad = max(0.0, (3 - len(positions)) / 2)  # a lone category stays a bar, not a wall
+    ax.set_xlim(-0.6 - pad, len(positions) - 0.4 + pad)
     labels = [_category(c) for c in data.categories]
     rotate = sum(len(label) for label in labels) > 60
     ax.set_xticks(
@@ -190,6 +210,8 @@ def ranked(data: ChartData, title: str) -> str:
     positions = list(range(count))[::-1]  # largest at the top
     ax.barh(positions, values, color=PALETTE[0], height=0.7)
     ax.set_yticks(positions, [_category(c, 28) for c in data.categories])
+    pad = max(0.0, (4 - count) / 2)
+    ax.set_ylim(-0.6 - pad, count - 0.4 + pad)
     top = max(values, default=0.0)
     for position, value in zip(positions, values, strict=True):
         ax.text(

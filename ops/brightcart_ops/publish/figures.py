@@ -152,6 +152,7 @@ class ChartData:
     matrix: list[list[float | None]] = field(default_factory=list)  # heatmap rows x columns
     stacked: bool = False
     grain: str | None = None  # timeseries: hour, day or month
+    partial_from: datetime | None = None  # timeseries: periods from here on are in progress
 
     @property
     def points(self) -> int:
@@ -309,9 +310,21 @@ def funnel(spec: ChartSpec, rows: list[Row]) -> ChartData:
     )
 
 
+def latest_periods(rows: list[Row], time_column: str, grain: str, count: int) -> list[Row]:
+    """The rows of the latest `count` periods of the data (by its own latest time)."""
+    times = [as_time(r.get(time_column)) for r in rows]
+    present = [t for t in times if t is not None]
+    if not present:
+        return []
+    since = shift(floor(max(present), grain), grain, -(count - 1))
+    return [r for r, t in zip(rows, times, strict=True) if t is not None and t >= since]
+
+
 def chart_data(
     spec: ChartSpec, rows: list[Row], time_column: str | None, grain: str | None
 ) -> ChartData:
+    if spec.last and time_column and grain:
+        rows = latest_periods(rows, time_column, grain, spec.last)
     if spec.kind == "timeseries":
         x = spec.x or time_column
         if x is None:

@@ -64,7 +64,7 @@ def change(value: float | None, previous: float | None, unit: str) -> tuple[floa
 
 
 def format_duration(delta: timedelta) -> str:
-    """2 d 4 h / 3 h 5 min / 12 min / 40 s; negative durations read 'ahead by ...'."""
+    """2 d 4 h / 3 h 5 min / 12 min / 40 s (a negative duration reads 'ahead by ...')."""
     seconds = int(delta.total_seconds())
     if seconds < 0:
         return "ahead by " + format_duration(timedelta(seconds=-seconds))

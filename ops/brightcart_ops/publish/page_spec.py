@@ -15,6 +15,9 @@ Chart kinds:
 * ``heatmap``: ``rows`` x ``columns`` coloured by one figure (cohort retention).
 * ``funnel``: the sums of ``steps`` over the window, each as a share of the first.
 
+``last: N`` keeps only the latest N periods of the dataset's grain (the last 48 hours of an
+hourly dataset); otherwise a chart shows everything the dataset holds.
+
 Every figure has a unit (``usd``, ``pct``, ``count``, ``ratio``); the series of one chart share
 their unit, so dollars are never plotted unlabeled beside counts.
 """
@@ -34,7 +37,7 @@ TILE_KEYS = {"dataset", "label", "sum", "ratio", "where", "unit", "better"}
 FIGURE_KEYS = {"label", "sum", "column", "ratio", "where"}
 CHART_KEYS = {
     "dataset", "title", "kind", "style", "unit", "x", "y", "series", "steps", "value", "split",
-    "by", "rows", "columns", "top", "order", "none_label", "note",
+    "by", "rows", "columns", "top", "order", "none_label", "note", "last",
 }  # fmt: skip
 PAGE_KEYS = {"title", "audience", "period", "tiles", "charts"}
 
@@ -100,6 +103,7 @@ class ChartSpec:
     top: int = 12  # ranked: how many bars
     order: str = "value"  # grouped/ranked categories: by value (largest first) or by label
     none_label: str = "(none)"  # how a NULL category reads (untagged traffic, no reason)
+    last: int | None = None  # only the latest N periods of the dataset's grain (None: all)
     note: str = ""
 
     @property
@@ -190,6 +194,7 @@ def parse_chart(raw: dict[str, Any], where: str) -> ChartSpec:
         top=int(raw.get("top") or 12),
         order=str(raw.get("order") or "value"),
         none_label=str(raw.get("none_label") or "(none)"),
+        last=int(raw["last"]) if raw.get("last") else None,
         note=str(raw.get("note") or ""),
     )
     if chart.order not in ("value", "label"):

@@ -11,11 +11,19 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from brightcart_ops.publish.charts import svg_chart
 from brightcart_ops.publish.datasets import Dashboard, Dataset, DatasetMap
-from brightcart_ops.publish.figures import ChartData, Window, as_time, chart_data, tile_value
+from brightcart_ops.publish.figures import (
+    ChartData,
+    Window,
+    as_time,
+    chart_data,
+    floor,
+    latest_periods,
+    tile_value,
+)
 from brightcart_ops.publish.formatting import (
     change,
     format_duration,
@@ -24,7 +32,24 @@ from brightcart_ops.publish.formatting import (
 )
 from brightcart_ops.publish.page_spec import ChartSpec, Tile, humanize
 
-SnapshotLike = Any  # brightcart_ops.publish.adapters.local.Snapshot (rows, versions, times)
+
+class SnapshotLike(Protocol):
+    """What a page reads of a dataset snapshot (brightcart_ops.publish.adapters.local)."""
+
+    rows: list[dict[str, Any]]
+    versions: dict[str, Any]
+    data_through: str | None
+    refreshed_at: str
+    truncated: bool
+
+
+def age_text(now: datetime, through: datetime | None) -> str:
+    """'2 h 10 min old', or '3 d ahead of the clock' when the clock is behind the data."""
+    if through is None:
+        return "unknown"
+    if through > now:
+        return f"{format_duration(through - now)} ahead of the clock"
+    return f"{format_duration(now - through)} old"
 
 
 def slug(text: str) -> str:
@@ -137,16 +162,19 @@ def _table(
     return header, rows
 
 
-def _span(snapshot: SnapshotLike, dataset: Dataset) -> str:
+def _span(snapshot: SnapshotLike, dataset: Dataset, last: int | None = None) -> str:
     if dataset.time_column is None:
         return ""
-    times = [as_time(r.get(dataset.time_column)) for r in snapshot.rows]
+    rows = snapshot.rows
+    if last and dataset.grain:
+        rows = latest_periods(rows, dataset.time_column, dataset.grain, last)
+    times = [as_time(r.get(dataset.time_column)) for r in rows]
     present = [t for t in times if t is not None]
     if not present:
         return ""
     grain = dataset.grain or "day"
-    first, last = format_moment(min(present), grain), format_moment(max(present), grain)
-    return first if first == last else f"{first} to {last}"
+    first, final = format_moment(min(present), grain), format_moment(max(present), grain)
+    return first if first == final else f"{first} to {final}"
 
 
 def chart_view(spec: ChartSpec, snapshot: SnapshotLike | None, dataset: Dataset) -> ChartView:
@@ -155,11 +183,22 @@ def chart_view(spec: ChartSpec, snapshot: SnapshotLike | None, dataset: Dataset)
     data = chart_data(spec, snapshot.rows, dataset.time_column, dataset.grain)
     if data.points == 0:
         return ChartView(spec, data, "", "no rows in the published data")
+    through = as_time(snapshot.data_through) if snapshot.data_through else None
+    in_progress = ""
+    if data.kind == "timeseries" and through is not None and data.grain:
+        data.partial_from = floor(through, data.grain)
+        if data.categories and max(data.categories) >= data.partial_from:
+            moment = format_moment(data.partial_from, data.grain)
+            in_progress = f"; from {moment} still in progress (pale or dashed)"
     column_label = humanize(spec.columns or "")
     svg = svg_chart(data, spec.title, spec.style, column_label)
-    span = _span(snapshot, dataset)
-    scope = "per period" if spec.kind == "timeseries" else "over the whole window"
+    span = _span(snapshot, dataset, spec.last)
+    if spec.last and dataset.grain:
+        scope = f"last {spec.last} {dataset.grain}s"
+    else:
+        scope = "per period" if spec.kind == "timeseries" else "over the whole window"
     caption = f"{scope}, {span}" if span else scope
+    caption += in_progress
     if spec.note:
         caption = f"{caption}. {spec.note}"
     header, rows = _table(data, spec)
@@ -181,7 +220,7 @@ def dataset_status(dataset: Dataset, snapshot: SnapshotLike | None, now: datetim
         return DatasetStatus(dataset, None, None, None, "not published yet", [])
     through = as_time(snapshot.data_through) if snapshot.data_through else None
     refreshed = as_time(snapshot.refreshed_at) if snapshot.refreshed_at else None
-    age = format_duration(now - through) if through else "unknown"
+    age = age_text(now, through)
     versions = [
         {
             "model": model,
@@ -213,8 +252,7 @@ class PageView:
 
     @property
     def age(self) -> str:
-        through = self.data_through
-        return format_duration(self.now - through) if through else "unknown"
+        return age_text(self.now, self.data_through)
 
     @property
     def stale(self) -> bool:

@@ -111,6 +111,16 @@ def _page_target(profile: Path) -> str:
     return str(pages[0]["webSocketDebuggerUrl"])
 
 
+def stop(process: subprocess.Popen[Any], seconds: float = 20) -> None:
+    """Terminate a process we started, and kill it if it does not end in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=seconds)
+
+
 @contextmanager
 def browser(height: int = 1000) -> Iterator[DevTools]:
     """Headless Chromium with a fresh profile; yields a DevTools client of its one page."""
@@ -135,12 +145,7 @@ def browser(height: int = 1000) -> Iterator[DevTools]:
     finally:
         if tools is not None:
             tools.close()
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
+        stop(process)
         shutil.rmtree(profile, ignore_errors=True)
 
 
