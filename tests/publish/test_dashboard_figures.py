@@ -138,6 +138,8 @@ def test_figures_read_as_people_write_them() -> None:
     assert format_value(1234, "count") == "1,234"
     assert format_value(26.95, "ratio") == "26.95x"
     assert format_axis(12_000, "usd") == "$12k" and format_axis(2_500, "usd") == "$2.5k"
+    assert [format_axis(v, "usd") for v in (0, 2.5, 7.5, 10)] == ["$0", "$2.5", "$7.5", "$10"]
+    assert format_axis(0.125, "pct") == "12.5%" and format_axis(0.2, "pct") == "20%"
     assert change(0.0049, 0.0046, "pct")[1] == "+0.03 pp"
     assert change(110.0, 100.0, "usd")[1] == "+10.0%"
     assert change(5.0, None, "count") == (None, "no earlier period")

@@ -250,6 +250,9 @@ def heatmap(data: ChartData, title: str, column_label: str) -> str:
             )
     ax.set_xticks(range(cols), [str(c) for c in data.columns])
     ax.set_yticks(range(rows), [_category(r) for r in data.categories])
+    pad_x, pad_y = max(0.0, (4 - cols) / 2), max(0.0, (2 - rows) / 2)  # few cells stay cells
+    ax.set_xlim(-0.5 - pad_x, cols - 0.5 + pad_x)
+    ax.set_ylim(rows - 0.5 + pad_y, -0.5 - pad_y)
     ax.set_xlabel(column_label, color="#4b5563")
     ax.set_title(title)
     ax.tick_params(labelsize=8, length=0)

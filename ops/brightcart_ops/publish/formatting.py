@@ -31,23 +31,27 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value:,.1f}"
 
 
+def _trim(number: float, decimals: int) -> str:
+    """12.50 -> '12.5', 3.00 -> '3': as many decimals as the tick needs, never a rounded lie."""
+    text = f"{number:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def format_axis(value: float, unit: str) -> str:
-    """Compact tick labels: $12k, $1.2M, 12%, 1,234, 3.5x."""
+    """Compact tick labels: $12k, $2.5k, $7.5, 12.5%, 1,234, 3.5x."""
+    sign = "-" if value < 0 else ""
+    amount = abs(value)
     if unit == "usd":
-        amount = abs(value)
-        sign = "-" if value < 0 else ""
         if amount >= 1_000_000:
-            return f"{sign}${amount / 1_000_000:.1f}M"
+            return f"{sign}${_trim(amount / 1_000_000, 2)}M"
         if amount >= 1_000:
-            thousands = amount / 1_000
-            whole = thousands >= 10 or float(thousands).is_integer()
-            return f"{sign}${thousands:.0f}k" if whole else f"{sign}${thousands:.1f}k"
-        return f"{sign}${amount:,.0f}"
+            return f"{sign}${_trim(amount / 1_000, 2)}k"
+        return f"{sign}${_trim(amount, 2)}"
     if unit == "pct":
-        return f"{value * 100:.1f}%" if abs(value) < 0.1 else f"{value * 100:.0f}%"
+        return f"{sign}{_trim(amount * 100, 2)}%"
     if unit == "ratio":
-        return f"{value:.1f}x"
-    return f"{value:,.0f}" if abs(value) >= 10 or float(value).is_integer() else f"{value:,.1f}"
+        return f"{sign}{_trim(amount, 2)}x"
+    return f"{sign}{_trim(amount, 1)}"
 
 
 def change(value: float | None, previous: float | None, unit: str) -> tuple[float | None, str]:
