@@ -19,8 +19,8 @@ from typing import Any, Protocol
 import duckdb
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from brightcart_world.settings import Settings
-from brightcart_world.settings import load as load_settings
+from brightcart_ops.settings import Settings
+from brightcart_ops.settings import load as load_settings
 
 
 class Cursor(Protocol):

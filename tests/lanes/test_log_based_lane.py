@@ -25,7 +25,7 @@ import psycopg
 import pytest
 from sqlmesh import Context
 
-from brightcart_ops.meltano_window import SHOP_TABLES
+from brightcart_ops.registry import registry
 from brightcart_ops.runtime import PROJECT_ROOT, meltano_bin, step_env
 from brightcart_world.settings import Settings
 from brightcart_world.sources import LocalSources
@@ -37,7 +37,7 @@ from lane_guards import logical
 JOB = "shop-lane-log"
 STATE_ID = "dev:tap-postgres--log-to-target-redshift--shop-log"
 SLOT = "brightcart_shop"
-TABLES = list(SHOP_TABLES)
+TABLES = list(registry().lane("shop").tables)
 KEYS = {
     "customers": "customer_id",
     "orders": "order_id",
