@@ -45,7 +45,7 @@ $(VENV)/.installed: requirements/dev.lock pyproject.toml $(wildcard extract/*/py
 
 meltano-install: $(VENV)/.meltano-installed
 
-$(VENV)/.meltano-installed: $(VENV)/.installed meltano.yml $(wildcard extract/*/pyproject.toml)
+$(VENV)/.meltano-installed: $(VENV)/.installed meltano.yml requirements/runtime.lock $(wildcard extract/*/pyproject.toml)
 	@if [ -f meltano.yml ]; then $(BIN)/meltano install; fi
 	@touch $@
 

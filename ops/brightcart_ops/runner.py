@@ -156,6 +156,7 @@ class _Run:
             tail_lines=15,
             timeout_seconds=self.timeout,
             keep_fds=keep,
+            cwd=self.settings.project_root,
         )
         if code != 0:
             raise StepFailed(code, tail)

@@ -71,6 +71,7 @@ def run_logged(
     tail_lines: int = 20,
     timeout_seconds: float | None = None,
     keep_fds: Sequence[int] = (),
+    cwd: Path | None = None,
 ) -> tuple[int, str]:
     """Run a pipeline command in the project, appending its output to a log file.
 
@@ -80,7 +81,7 @@ def run_logged(
     up the whole group (Meltano, tap, target) is killed with SIGKILL: the exit code is then
     TIMED_OUT_EXIT_CODE. The group is also killed when this process is interrupted. `keep_fds`
     are inherited by the command: a lane lock passed here stays held while the command lives,
-    even if this process is killed on its own.
+    even if this process is killed on its own. The command runs in `cwd` (the project root).
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     tail: deque[str] = deque(maxlen=tail_lines)
@@ -89,7 +90,7 @@ def run_logged(
     with log_path.open("a", encoding="utf-8") as log:
         proc = subprocess.Popen(
             argv,
-            cwd=PROJECT_ROOT,
+            cwd=cwd or PROJECT_ROOT,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
