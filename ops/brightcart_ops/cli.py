@@ -58,7 +58,7 @@ def env_command(environment: str | None = ENVIRONMENT) -> None:
     """Print `export` lines so a shell can call meltano or sqlmesh directly.
 
     Only what Meltano and SQLMesh read: addresses, the local world's credentials and endpoints
-    (from $BRIGHTCART_HOME/world.env), never an HTTP proxy or a CA bundle."""
+    (from $BRIGHTCART_HOME/secrets/world.env), never an HTTP proxy or a CA bundle."""
     for key, value in sorted(step_env(load_settings(), environment).items()):
         typer.echo(f"export {key}={shlex.quote(value)}")
 

@@ -7,7 +7,7 @@ docs/deployment.md; defaults describe a local checkout.
 A local world (the dev-only `brightcart_world` package) hands its addresses over in two ways,
 neither of which makes production code import it:
 
-* `brightcart sources up` (and every test world) writes `$BRIGHTCART_HOME/world.env`, a dotenv
+* `brightcart sources up` (and every test world) writes `$BRIGHTCART_HOME/secrets/world.env`, a dotenv
   file with what a Meltano or SQLMesh process needs to reach the local sources (the S3 endpoint,
   the emulator's credentials, the Salesforce proxy that only the tap's guard uses). `load()`
   reads the BRIGHTCART_* settings from it under the process environment, and `process_env()`
@@ -24,7 +24,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-WORLD_ENV_FILE = "world.env"
+# Under secrets/: it holds the local world's credentials (the emulator's client secret).
+WORLD_ENV_FILE = "secrets/world.env"
 DEFAULT_NAMESPACE = "BrightCart/Pipeline"
 
 
@@ -120,7 +121,7 @@ class Settings(BaseSettings):
         return self.project_root / "meltano.yml"
 
     def world_env(self) -> dict[str, str]:
-        """Variables of a local world for subprocesses: `$BRIGHTCART_HOME/world.env`, where the
+        """Variables of a local world for subprocesses: `$BRIGHTCART_HOME/secrets/world.env`, where the
         process environment does not already say otherwise. Empty in production."""
         return {
             key: value

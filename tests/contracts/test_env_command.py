@@ -44,7 +44,7 @@ def test_env_exports_the_world_for_meltano_and_sqlmesh_and_no_proxy(tmp_path: Pa
     assert exported["BRIGHTCART_SF_PROXY"] == "http://127.0.0.1:6701"
     for global_traffic in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "REQUESTS_CA_BUNDLE"):
         assert global_traffic not in exported, global_traffic
-    assert oct((tmp_path / "world.env").stat().st_mode & 0o777) == "0o600"
+    assert oct((tmp_path / "secrets" / "world.env").stat().st_mode & 0o777) == "0o600"
 
 
 def test_the_guard_gives_the_proxy_to_the_tap_alone() -> None:

@@ -11,7 +11,6 @@ all know the lane.
 from __future__ import annotations
 
 import importlib.util
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -100,9 +99,11 @@ def project(tmp_path: Path, sources: Settings, monkeypatch: pytest.MonkeyPatch) 
     copy = tmp_path / "project"
     copy.mkdir()
     doc = yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
-    (copy / "meltano.yml").write_text(yaml.safe_dump(_with_reviews_lane(doc), sort_keys=False))
-    (copy / "extract").symlink_to(ROOT / "extract", target_is_directory=True)
-    shutil.copytree(ROOT / "requirements", copy / "requirements")
+    text = yaml.safe_dump(_with_reviews_lane(doc), sort_keys=False)
+    # The copy runs the project's installed plugin environments (the world's Meltano system
+    # folder links them): its pip_urls must expand exactly as the project's do, or Meltano would
+    # take the plugins for changed and reinstall them from the copy.
+    (copy / "meltano.yml").write_text(text.replace("${MELTANO_PROJECT_ROOT}", str(ROOT)))
     monkeypatch.setenv("BRIGHTCART_PROJECT_ROOT", str(copy))
     monkeypatch.setenv("BRIGHTCART_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.setenv("MELTANO_DATABASE_URI", f"sqlite:///{tmp_path / 'meltano.db'}")
@@ -117,7 +118,15 @@ def project(tmp_path: Path, sources: Settings, monkeypatch: pytest.MonkeyPatch) 
         s3.delete_object(Bucket=sources.s3_bucket, Key="reviews/reviews_2026-11-01.csv")
 
 
+def _fingerprints() -> dict[str, str]:
+    return {
+        str(path.relative_to(ROOT)): path.read_text()
+        for path in (ROOT / ".meltano").glob("*/*/venv/.meltano_plugin_fingerprint")
+    }
+
+
 def test_a_fifth_lane_from_meltano_yml_alone(project: Path, sources: Settings) -> None:
+    installed = _fingerprints()
     known = registry()
     assert known.path == project / "meltano.yml"
     lane = known.lane("reviews")
@@ -143,6 +152,7 @@ def test_a_fifth_lane_from_meltano_yml_alone(project: Path, sources: Settings) -
         ).fetchone()
     assert [(str(a), str(b)) for a, b in landed] == [(r[0], r[2]) for r in REVIEWS]
     assert runs == [("reviews-lane", "reviews", "succeeded")]
+    assert _fingerprints() == installed, "the copy reinstalled a plugin of the project"
     assert mark is not None and mark[0] == datetime(2026, 11, 1, 10, 30, tzinfo=UTC)
 
     # Signals: the lane's heartbeat reaches the signal module when it loads.

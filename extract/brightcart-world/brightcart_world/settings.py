@@ -6,7 +6,7 @@ an environment variable (documented in docs/architecture.md) so that tests and p
 move the whole world to other ports and folders.
 
 Production code never imports this module: a world hands its addresses over by answering
-`world_env()` (when its settings object is passed in) and by writing `$BRIGHTCART_HOME/world.env`
+`world_env()` (when its settings object is passed in) and by writing `$BRIGHTCART_HOME/secrets/world.env`
 (`write_world_env`, called by `LocalSources.up()`), which production's `settings.load()` reads.
 """
 
@@ -80,7 +80,7 @@ class Settings(RuntimeSettings):
 
 
 def write_world_env(settings: Settings, extra: dict[str, str] | None = None) -> Path:
-    """Write `$BRIGHTCART_HOME/world.env` so that `brightcart` processes find this world."""
+    """Write `$BRIGHTCART_HOME/secrets/world.env` so that `brightcart` processes find this world."""
     path = settings.home / WORLD_ENV_FILE
     known = {}
     if path.is_file():
