@@ -7,8 +7,8 @@ docs/deployment.md; defaults describe a local checkout.
 A local world (the dev-only `brightcart_world` package) hands its addresses over in two ways,
 neither of which makes production code import it:
 
-* `brightcart sources up` (and every test world) writes `$BRIGHTCART_HOME/secrets/world.env`, a dotenv
-  file with what a Meltano or SQLMesh process needs to reach the local sources (the S3 endpoint,
+* `brightcart sources up` (and every test world) writes `$BRIGHTCART_HOME/secrets/world.env`, a
+  dotenv file with what a Meltano or SQLMesh process needs to reach the local sources (the S3 endpoint,
   the emulator's credentials, the Salesforce proxy that only the tap's guard uses). `load()`
   reads the BRIGHTCART_* settings from it under the process environment, and `process_env()`
   passes the rest to subprocesses (also under the process environment).
@@ -121,8 +121,8 @@ class Settings(BaseSettings):
         return self.project_root / "meltano.yml"
 
     def world_env(self) -> dict[str, str]:
-        """Variables of a local world for subprocesses: `$BRIGHTCART_HOME/secrets/world.env`, where the
-        process environment does not already say otherwise. Empty in production."""
+        """Variables of a local world for subprocesses: `$BRIGHTCART_HOME/secrets/world.env`,
+        where the process environment does not already say otherwise. Empty in production."""
         return {
             key: value
             for key, value in read_env_file(self.home / WORLD_ENV_FILE).items()

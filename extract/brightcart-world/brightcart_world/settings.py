@@ -6,8 +6,9 @@ an environment variable (documented in docs/architecture.md) so that tests and p
 move the whole world to other ports and folders.
 
 Production code never imports this module: a world hands its addresses over by answering
-`world_env()` (when its settings object is passed in) and by writing `$BRIGHTCART_HOME/secrets/world.env`
-(`write_world_env`, called by `LocalSources.up()`), which production's `settings.load()` reads.
+`world_env()` (when its settings object is passed in) and by writing
+`$BRIGHTCART_HOME/secrets/world.env` (`write_world_env`, called by `LocalSources.up()`), which
+production's `settings.load()` reads.
 """
 
 from __future__ import annotations
