@@ -8,10 +8,10 @@ A local world (the dev-only `brightcart_world` package) hands its addresses over
 neither of which makes production code import it:
 
 * `brightcart sources up` (and every test world) writes `$BRIGHTCART_HOME/secrets/world.env`, a
-  dotenv file with what a Meltano or SQLMesh process needs to reach the local sources (the S3 endpoint,
-  the emulator's credentials, the Salesforce proxy that only the tap's guard uses). `load()`
-  reads the BRIGHTCART_* settings from it under the process environment, and `process_env()`
-  passes the rest to subprocesses (also under the process environment).
+  dotenv file with what a Meltano or SQLMesh process needs to reach the local sources (the S3
+  endpoint, the emulator's credentials, the Salesforce proxy that only the tap's guard uses).
+  `load()` reads the BRIGHTCART_* settings from it under the process environment, and
+  `world_env()` passes the rest to subprocesses (also under the process environment).
 * The world's own settings class extends this one and answers `world_env()` itself.
 """
 
