@@ -4,8 +4,9 @@ A lane has landed up to `max(high_water_mark)` over its succeeded rows of `raw_m
 (written by target-redshift at the end of every stream of every run), and is known complete up
 to that mark plus its heartbeat interval (the registry's `heartbeat_seconds`: every source writes
 a heartbeat at least that often, so a quiet hour still moves the mark). The SQLMesh signal
-(signals/sources_landed.py) runs HIGH_WATER_MARKS_SQL through its engine adapter; operations
-(the runner, status, reconciliation, dashboards) call `high_water_mark` here.
+(signals/sources_landed.py) runs HIGH_WATER_MARKS_SQL through its engine adapter and adds the
+heartbeat itself (SQLMesh stores a signal's code with the models, so it keeps its few lines);
+operations (the runner, status, reconciliation, dashboards) call `high_water_mark` here.
 """
 
 from __future__ import annotations
@@ -49,13 +50,6 @@ def marks_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, datetime]:
         if landed is not None:
             marks[str(lane)] = landed
     return marks
-
-
-def landed_through(marks: dict[str, datetime], heartbeats: dict[str, int]) -> dict[str, datetime]:
-    """Each lane's mark plus its heartbeat: every change before that time has landed."""
-    return {
-        lane: mark + dt.timedelta(seconds=heartbeats.get(lane, 0)) for lane, mark in marks.items()
-    }
 
 
 def high_water_marks(warehouse: Warehouse, lanes: Iterable[str]) -> dict[str, datetime]:
