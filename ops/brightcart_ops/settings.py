@@ -104,6 +104,13 @@ class Settings(BaseSettings):
     alert_topic_arn: str = ""
     # Lane locks: a PostgreSQL advisory lock in production, a file lock under home without it.
     lock_dsn: str = Field(default="", repr=False)
+    # The warehouse behind the `postgres` gateway (integration runs) and `redshift` (production).
+    wh_pg_db: str = "brightcart_wh"
+    redshift_host: str = Field(default="", validation_alias="REDSHIFT_HOST")
+    redshift_port: int = Field(default=5439, validation_alias="REDSHIFT_PORT")
+    redshift_database: str = Field(default="", validation_alias="REDSHIFT_DATABASE")
+    redshift_user: str = Field(default="", validation_alias="REDSHIFT_USER")
+    redshift_password: str = Field(default="", validation_alias="REDSHIFT_PASSWORD", repr=False)
 
     @property
     def warehouse(self) -> Path:
