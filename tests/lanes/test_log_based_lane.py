@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -221,8 +221,8 @@ def log_lane() -> Iterator[LogLane]:
     warehouse, Meltano state and a copy of the staging models."""
     _wal2json_installed()
     home = make_home("bc_wal_")
-    settings = replace(
-        isolated_settings(home, db_prefix="bc_wal"), pg_host="127.0.0.1", pg_port=free_port()
+    settings = isolated_settings(home, db_prefix="bc_wal").model_copy(
+        update={"pg_host": "127.0.0.1", "pg_port": free_port()}
     )
     world = LocalSources(settings)
     postgres = next(c for c in world.components if c.name == "postgres")
