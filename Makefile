@@ -12,6 +12,8 @@ export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.local/jsii-cache
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 PLUGIN_DIRS := $(wildcard extract/target-redshift extract/tap-brightcart-events extract/lane-guards)
+# The local world (generator, emulators, sources, demo): a dev-only distribution of its own.
+WORLD_DIR := extract/brightcart-world
 SYSTEM_PACKAGES := postgresql-15-wal2json chromium chromium-driver
 
 .PHONY: help setup system-deps venv meltano-install lint typecheck pytest test demo sources-up sources-down lock bench clean
@@ -38,12 +40,12 @@ $(VENV)/.installed: requirements/dev.lock pyproject.toml $(wildcard extract/*/py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(UV) || $(BIN)/pip install -q uv==0.13.8
 	$(UV) pip install -q --python $(BIN)/python -r requirements/dev.lock
-	$(UV) pip install -q --python $(BIN)/python --no-deps -e . $(foreach d,$(PLUGIN_DIRS),-e $(d))
+	$(UV) pip install -q --python $(BIN)/python --no-deps -e . -e $(WORLD_DIR) $(foreach d,$(PLUGIN_DIRS),-e $(d))
 	@touch $@
 
 meltano-install: $(VENV)/.meltano-installed
 
-$(VENV)/.meltano-installed: $(VENV)/.installed meltano.yml $(wildcard extract/*/pyproject.toml)
+$(VENV)/.meltano-installed: $(VENV)/.installed meltano.yml requirements/runtime.lock $(wildcard extract/*/pyproject.toml)
 	@if [ -f meltano.yml ]; then $(BIN)/meltano install; fi
 	@touch $@
 
@@ -55,6 +57,7 @@ lock:
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: venv
 	$(BIN)/mypy

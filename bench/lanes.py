@@ -15,6 +15,7 @@ import orjson
 from bench.figures import Figure
 from bench.proc import Measured
 from bench.world import World, bin_path
+from brightcart_ops.registry import registry
 
 
 @dataclass(frozen=True)
@@ -25,22 +26,12 @@ class LaneSpec:
     schema: str
 
 
+# From the lane registry (meltano.yml's job annotations), in declaration order.
 LANE_SPECS = [
-    LaneSpec("shop", "shop-lane", "tap-postgres", "raw_shop"),
-    LaneSpec("events", "events-lane", "tap-brightcart-events", "raw_events"),
-    LaneSpec("marketing", "marketing-lane", "tap-s3-csv", "raw_marketing"),
-    LaneSpec("crm", "crm-lane", "tap-salesforce", "raw_crm"),
+    LaneSpec(lane.name, lane.job, lane.extractor, lane.raw_schema)
+    for lane in registry().lanes.values()
 ]
-SHOP_TABLES = [
-    "customers",
-    "sellers",
-    "products",
-    "orders",
-    "order_items",
-    "payments",
-    "refunds",
-    "heartbeat",
-]
+SHOP_TABLES = list(registry().lane("shop").tables)
 
 
 def meltano(world: World, label: str, *args: str, **kwargs: object) -> Measured:

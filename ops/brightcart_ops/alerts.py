@@ -14,7 +14,6 @@ may thus be paged a second time; the replay then folds the second raise into the
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any, Protocol
 
 from brightcart_ops.journal import OpsJournal, from_json_time
 from brightcart_ops.opslog import SCHEMA, ensure, new_id, utcnow
+from brightcart_ops.settings import load as load_settings
 from brightcart_ops.warehouse import Warehouse, WarehouseLocked
 
 ALERTS_DDL = f"""
@@ -136,11 +136,11 @@ class SnsSink:
 
 
 def default_sink() -> Sink:
-    topic = os.environ.get("BRIGHTCART_ALERT_TOPIC_ARN")
-    if topic:
-        return SnsSink(topic)
-    home = Path(os.environ.get("BRIGHTCART_HOME") or Path.cwd() / ".local")
-    return LocalSink(home / "alerts.jsonl")
+    """SNS when the settings name a topic (BRIGHTCART_ALERT_TOPIC_ARN), else the local file."""
+    settings = load_settings()
+    if settings.alert_topic_arn:
+        return SnsSink(settings.alert_topic_arn)
+    return LocalSink(settings.home / "alerts.jsonl")
 
 
 class Alerter:

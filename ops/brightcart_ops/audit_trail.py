@@ -26,9 +26,9 @@ from tenacity import retry, stop_after_attempt, wait_exponential
 
 from brightcart_ops.opslog import SCHEMA, ensure, new_id, utcnow
 from brightcart_ops.runtime import PROJECT_ROOT
+from brightcart_ops.settings import Settings
+from brightcart_ops.settings import load as load_settings
 from brightcart_ops.warehouse import Warehouse
-from brightcart_world.settings import Settings
-from brightcart_world.settings import load as load_settings
 
 AUDIT_DDL = f"""
 CREATE TABLE IF NOT EXISTS {SCHEMA}.audit_trail (

@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from brightcart_ops.settings import load as load_settings
 from brightcart_ops.warehouse import Warehouse
-from brightcart_world.settings import load as load_settings
 
 app = typer.Typer(help="Finance operations: reconciliation, backfill, retention, month close.")
 console = Console()

@@ -19,29 +19,17 @@ from __future__ import annotations
 
 import re
 from contextlib import ExitStack
-from functools import cache
 from pathlib import Path
 
-import yaml
-
 from brightcart_ops.locks import LockBusy, lane_lock
-from brightcart_ops.runtime import PROJECT_ROOT
+from brightcart_ops.registry import registry
 
 CONFIG_FILE = re.compile(r"^(tap|target|mapper)\.[0-9a-fA-F-]+\.config\.json$")
 
 
-@cache
-def job_plugins(meltano_yml: Path = PROJECT_ROOT / "meltano.yml") -> dict[str, tuple[str, ...]]:
+def job_plugins(meltano_yml: Path | None = None) -> dict[str, tuple[str, ...]]:
     """Every Meltano job with the plugins its tasks run (`utility:command` counts as `utility`)."""
-    project = yaml.safe_load(meltano_yml.read_text(encoding="utf-8"))
-    out: dict[str, tuple[str, ...]] = {}
-    for job in project.get("jobs") or []:
-        plugins: list[str] = []
-        for task in job.get("tasks") or []:
-            for block in task if isinstance(task, list) else [task]:
-                plugins += [word.split(":", 1)[0] for word in str(block).split()]
-        out[str(job["name"])] = tuple(dict.fromkeys(plugins))
-    return out
+    return {name: job.plugins for name, job in registry(meltano_yml).jobs.items()}
 
 
 def stale_configs(run_dir: Path, plugin: str) -> list[Path]:
@@ -74,8 +62,10 @@ def batch_dir(home: Path, lane: str) -> Path:
     return home / "batches" / lane
 
 
-def sweep_stale_batches(home: Path, lane: str) -> list[Path]:
+def sweep_stale_batches(home: Path, lane: str | None) -> list[Path]:
     """Remove BATCH files a killed run of `lane` left. Call it holding the lane's lock."""
+    if lane is None:
+        return []
     folder = batch_dir(home, lane)
     if not folder.is_dir():
         return []
@@ -85,6 +75,6 @@ def sweep_stale_batches(home: Path, lane: str) -> list[Path]:
     return removed
 
 
-def sweep_leftovers(job: str, lane: str, run_dir: Path, home: Path) -> list[Path]:
+def sweep_leftovers(job: str, lane: str | None, run_dir: Path, home: Path) -> list[Path]:
     """Config files of `job`'s plugins and BATCH files of `lane` that a killed run left."""
     return sweep_stale_configs(job, run_dir, home) + sweep_stale_batches(home, lane)

@@ -8,15 +8,15 @@ traces lineage or checks SLAs reads it through :func:`load`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from brightcart_world.settings import REPO_ROOT
+from brightcart_ops.settings import PROJECT_ROOT
 
-DEFAULT_PATH = REPO_ROOT / "ops" / "bi_datasets.yaml"
+DEFAULT_PATH = PROJECT_ROOT / "ops" / "bi_datasets.yaml"
 REFRESH_MODES = ("ops-hourly", "exec-daily")
 
 
@@ -77,7 +77,6 @@ class DatasetMap:
     datasets: dict[str, Dataset]
     dashboards: dict[str, Dashboard]
     slas: dict[str, Sla]
-    sources: dict[str, float] = field(default_factory=dict)  # lane -> max lag minutes
     limits: Limits = Limits()
 
     def sla(self, dataset: Dataset) -> Sla:
@@ -150,8 +149,9 @@ def load(path: Path | None = None) -> DatasetMap:
                 raise DatasetMapError(
                     f"{path}: dashboard {dashboard.name!r} charts unknown dataset {chart.dataset!r}"
                 )
-    sources = {
-        lane: float((spec or {}).get("max_lag_minutes", 90))
-        for lane, spec in (raw.get("sources") or {}).items()
-    }
-    return DatasetMap(path, datasets, dashboards, slas, sources, limits)
+    if raw.get("sources"):
+        raise DatasetMapError(
+            f"{path}: `sources` (a lane's allowed lag) moved to the lane registry in meltano.yml "
+            "(the lane job's `annotations: brightcart: lane: max_lag_minutes`); remove it here"
+        )
+    return DatasetMap(path, datasets, dashboards, slas, limits)

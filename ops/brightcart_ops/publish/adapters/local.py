@@ -17,11 +17,12 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from brightcart_ops.lanes import LANES, lane_high_water_mark
+from brightcart_ops.landed import high_water_mark as lane_high_water_mark
 from brightcart_ops.opslog import business_now, utcnow
 from brightcart_ops.publish.charts import series, svg_chart
 from brightcart_ops.publish.datasets import Dataset, DatasetMap
 from brightcart_ops.publish.log import Decision, LastRefresh
+from brightcart_ops.registry import registry
 from brightcart_ops.warehouse import Warehouse
 
 MAX_ROWS = 5000
@@ -102,9 +103,9 @@ class LocalSnapshotAdapter:
     def lane_freshness(self) -> list[dict[str, Any]]:
         now = business_now()
         rows = []
-        for lane in LANES.values():
+        for lane in registry().lanes.values():
             hwm = lane_high_water_mark(self.warehouse, lane.name)
-            limit = self.maps.sources.get(lane.name)
+            limit = lane.max_lag_minutes
             lag = (now - hwm).total_seconds() / 60 if hwm else None
             rows.append(
                 {
