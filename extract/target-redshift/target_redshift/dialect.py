@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from target_redshift.columns import LogicalType
 
@@ -30,6 +32,16 @@ REJECT_COLUMNS: tuple[tuple[str, LogicalType], ...] = (
 )
 
 ColumnSpec = Sequence[tuple[str, LogicalType]]
+
+
+@dataclass(frozen=True)
+class MergeWindow:
+    """The stored rows a merge needs to read: `column` between `low` and `high`."""
+
+    column: str
+    kind: LogicalType
+    low: dt.date | dt.datetime
+    high: dt.date | dt.datetime
 
 
 def quote(identifier: str) -> str:
@@ -156,16 +168,35 @@ class Dialect:
         tmp: str,
         columns: ColumnSpec,
         version_key: Sequence[str],
+        window: MergeWindow | None = None,
     ) -> str:
-        """Insert only versions the table does not hold yet (append-only version log)."""
+        """Insert only versions the table does not hold yet (append-only version log).
+
+        With a `window`, only stored rows inside it are compared (see loader.merge_window).
+        """
         names = ", ".join(quote(name) for name, _ in columns)
         values = ", ".join(self.staged_value(name, kind) for name, kind in columns)
         match = " AND ".join(self.same_value(key) for key in version_key)
+        if window is not None:
+            low, high = self.moment(window.low, window.kind), self.moment(window.high, window.kind)
+            match += f" AND t.{quote(window.column)} BETWEEN {low} AND {high}"
         target = qualified(schema, table)
         return (
             f"INSERT INTO {target} ({names}) SELECT {values} FROM {quote(tmp)} AS s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {match})"
         )
+
+    def window_query(self, tmp: str, column: str) -> str:
+        """min, max and NULL count of a staged column."""
+        q = quote(column)
+        return f"SELECT MIN({q}), MAX({q}), COUNT(*) - COUNT({q}) FROM {quote(tmp)}"
+
+    def moment(self, value: dt.date | dt.datetime, kind: LogicalType) -> str:
+        """A DATE or TIMESTAMPTZ literal."""
+        if kind == LogicalType.DATE or not isinstance(value, dt.datetime):
+            return f"CAST({literal(value.isoformat()[:10])} AS DATE)"
+        moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return f"CAST({literal(moment.isoformat())} AS {self.type_sql(LogicalType.TIMESTAMPTZ)})"
 
     def high_water_mark(self, schema: str, table: str, column: str) -> str:
         return f"SELECT MAX({quote(column)}) FROM {qualified(schema, table)}"
