@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.local/jsii-cache
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-PLUGIN_DIRS := $(wildcard extract/target-redshift extract/tap-brightcart-events extract/lane-guards)
+PLUGIN_DIRS := $(wildcard extract/target-redshift extract/tap-brightcart-events extract/lane-guards extract/tap-postgres-bulk)
 SYSTEM_PACKAGES := postgresql-15-wal2json chromium chromium-driver
 
 .PHONY: help setup system-deps venv meltano-install lint typecheck pytest test demo sources-up sources-down lock bench clean
