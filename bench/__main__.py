@@ -67,6 +67,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--only-bulk", action="store_true", help="run the one-table section alone (~5 min)"
     )
+    parser.add_argument(
+        "--only-lanes",
+        action="store_true",
+        help="the main world's section 1 alone (lanes and peers; no plan, cycle or restate)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.scale, args.days, args.history_days, args.history_scale = 0.002, 1, "1,3", 0.002
@@ -111,6 +116,8 @@ def main_world(args: argparse.Namespace, results: Results, cycle_rows: dict[str,
             if spec.lane == "events":
                 say("events baseline: DuckDB read_json")
                 results.figures.append(lanes.events_peer(world))
+        if args.only_lanes:
+            return
         say("sqlmesh plan prod (initial backfill)")
         plan = transform.plan_prod(world)
         results.cycle.append(Step.of("before the cycle: sqlmesh plan prod (backfill)", plan))
@@ -318,7 +325,7 @@ def main() -> None:
         main_world(args, results, cycle_rows)
         scale_out(results, args, cycle_rows)
         write(results)
-    if not args.no_history:
+    if not args.no_history and not args.only_lanes:
         history(args, results)
     else:
         results.history.append(
