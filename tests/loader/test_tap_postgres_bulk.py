@@ -19,7 +19,7 @@ import pytest
 
 from tap_postgres_bulk.snapshot import Snapshot
 
-from .support import PG_HOST, PG_PORT, PG_USER, TARGET
+from .support import PG_HOST, PG_PORT, PG_USER, TARGET, incremental_catalog
 
 VENV = Path(__file__).resolve().parents[2] / ".meltano/extractors/tap-postgres/venv/bin"
 BULK = VENV / "tap-postgres-bulk"
@@ -97,27 +97,7 @@ def parquet_batches(folder: Path) -> dict[str, Any]:
 
 
 def catalog(config: Path, out: Path) -> Path:
-    found = subprocess.run(
-        [str(RECORDS), "--config", str(config), "--discover"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    doc = json.loads(found.stdout)
-    for stream in doc["streams"]:
-        for entry in stream["metadata"]:
-            if entry["breadcrumb"] == []:
-                entry["metadata"].update(
-                    {
-                        "selected": True,
-                        "replication-method": "INCREMENTAL",
-                        "replication-key": "updated_at",
-                    }
-                )
-        stream["replication_method"] = "INCREMENTAL"
-        stream["replication_key"] = "updated_at"
-    out.write_text(json.dumps(doc))
+    out.write_text(json.dumps(incremental_catalog(RECORDS, config)))
     return out
 
 
@@ -293,3 +273,33 @@ def test_max_record_count_and_custom_where_bound_the_window(source: str, tmp_pat
     assert rows(warehouse, "SELECT count(*), count(DISTINCT order_id) FROM raw_shop.orders") == [
         (1999, 1999)
     ]
+
+
+def test_a_window_is_copied_in_chunks_each_landed_once(source: str, tmp_path: Path) -> None:
+    """batch_size cuts the window at replication values: ten rows share each minute, so a
+    chunk of 700 rows ends with all rows of its last minute, and the next starts after it."""
+    batches = tmp_path / "batches"
+    chunked = tap_config(
+        tmp_path / "chunked.json",
+        source,
+        batch_config={**parquet_batches(batches), "batch_size": 700},
+    )
+    cat = catalog(tap_config(tmp_path / "records.json", source), tmp_path / "catalog.json")
+    warehouse = tmp_path / "wh.duckdb"
+    state, log = run_lane(BULK, chunked, cat, target_config(tmp_path / "t.json", warehouse))
+    copied = [
+        int(line.split("Copied ")[1].split(" ")[0])
+        for line in log.splitlines()
+        if "row(s) of shop-orders in bulk" in line
+    ]
+    assert len(copied) == 5 and sum(copied) == 3000, copied
+    assert all(n >= 700 for n in copied[:-1])
+    landed = rows(
+        warehouse,
+        "SELECT count(*), count(DISTINCT order_id), min(order_id), max(order_id) "
+        "FROM raw_shop.orders",
+    )
+    assert landed == [(3000, 3000, 1, 3000)]
+    loads = rows(warehouse, "SELECT sum(rows_received), sum(rows_duplicate) FROM raw_meta.load_log")
+    assert loads == [(3040, 0)]  # 3,000 orders and 40 refunds, no row read twice
+    assert state["bookmarks"]["shop-orders"]["replication_key_value"] == "2026-11-01T05:00:00+00:00"

@@ -8,12 +8,12 @@ Python dict per row: its window
       [AND <replication key> <= <high-water mark>]   -- boundary row is read again (the
       [AND <custom_where_clauses>]                   -- loader's version key absorbs it)
 
-is copied by PostgreSQL's binary COPY into DuckDB and written as one Parquet file with the
-columns' own types, in the run's one snapshot (snapshot.py), and announced in ONE BATCH message
-carrying `time_extracted` (the snapshot's start). The bookmark then moves to the largest
-replication value copied, exactly as tap-postgres moves it after its last record. With
-`max_record_count`, the high-water mark is the replication value of that many rows past the
-bookmark, so a run reads a bounded window (rows sharing that value all come along).
+is copied by PostgreSQL's binary COPY into DuckDB and written as Parquet files with the
+columns' own types, in the run's one snapshot (snapshot.py): chunks of `batch_size` rows cut at
+replication values, each announced in a BATCH message carrying `time_extracted` (the snapshot's
+start) and followed by STATE. The bookmark moves to the largest replication value copied,
+exactly as tap-postgres moves it after its last record. With `max_record_count`, the run stops
+at the replication value that many rows past the bookmark (rows sharing it all come along).
 
 Everything else is tap-postgres's: discovery, catalog, selection, state format, stream maps'
 aliases on the BATCH message, and the record path for any other batch encoding.
@@ -69,8 +69,9 @@ class BulkPostgresStream(PostgresStream):
         super().__init__(*args, **kwargs)
         self.snapshot = snapshot
 
-    def window_query(self, bookmark: t.Any, high_water: t.Any = None) -> str:
-        """The PostgreSQL query of this run's window of the stream."""
+    def window_query(self, low: t.Any, high: t.Any = None, strict: bool = False) -> str:
+        """The PostgreSQL query of one window of the stream: replication key from `low`
+        (`>=`, or `>` when `strict`) up to `high` (`<=`), and the custom_where_clauses."""
         fqn = self.fully_qualified_name
         table = quote_ident(str(fqn.table))
         if fqn.schema:
@@ -78,24 +79,22 @@ class BulkPostgresStream(PostgresStream):
         columns = ", ".join(quote_ident(c) for c in self.get_selected_schema()["properties"])
         where: list[str] = []
         key = self.replication_key
-        if key and bookmark is not None:
-            where.append(f"{quote_ident(key)} >= {sql_literal(str(bookmark))}")
-        if key and high_water is not None:
-            where.append(f"{quote_ident(key)} <= {sql_literal(str(high_water))}")
+        if key and low is not None:
+            where.append(f"{quote_ident(key)} {'>' if strict else '>='} {sql_literal(str(low))}")
+        if key and high is not None:
+            where.append(f"{quote_ident(key)} <= {sql_literal(str(high))}")
         options = (self.config.get("stream_options") or {}).get(self.name) or {}
         where += [f"({clause.strip()})" for clause in options.get("custom_where_clauses") or []]
         return f"SELECT {columns} FROM {table}" + (" WHERE " + " AND ".join(where) if where else "")
 
-    def bounded_high_water(self, bookmark: t.Any) -> t.Any:
-        """With max_record_count: the replication value that many rows past the bookmark."""
-        limit = self.max_record_count()
+    def high_water_after(self, low: t.Any, strict: bool, rows: int) -> str | None:
+        """The replication value `rows` rows into the window from `low`; None when fewer remain."""
         key = self.replication_key
-        if not limit or not key:
+        if not key:
             return None
-        window = self.window_query(bookmark)
         query = (
-            f"SELECT {quote_ident(key)} FROM ({window}) AS w "
-            f"ORDER BY 1 OFFSET {int(limit) - 1} LIMIT 1"
+            f"SELECT {quote_ident(key)} FROM ({self.window_query(low, strict=strict)}) AS w "
+            f"ORDER BY 1 OFFSET {int(rows) - 1} LIMIT 1"
         )
         row = self.snapshot.con.execute(
             f"SELECT CAST(v AS VARCHAR) FROM postgres_query('source', {sql_literal(query)}) AS q(v)"
@@ -107,7 +106,17 @@ class BulkPostgresStream(PostgresStream):
         batch_config: BatchConfig,
         context: Context | None = None,
     ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
-        """Parquet: the window in one bulk copy. Any other encoding: tap-postgres' path."""
+        """Parquet: the window in bulk copies of `batch_size` rows. Other encodings:
+        tap-postgres' path.
+
+        The window is copied in chunks cut at replication values, each one file and one BATCH
+        message followed by STATE: the loader lands a chunk while the next is copied, a chunk's
+        rows are bounded, and a run stopped half way resumes from its last landed chunk. The
+        first chunk starts at the bookmark (`>=`, as tap-postgres: its boundary rows are read
+        again); the next ones start strictly after the chunk before, whose rows sharing its
+        last value all came along, in the same snapshot. With max_record_count the run stops
+        after that many rows (and the rows sharing the last value).
+        """
         if batch_config.encoding.format != "parquet":
             yield from super().get_batches(batch_config, context)
             return
@@ -116,25 +125,35 @@ class BulkPostgresStream(PostgresStream):
             raise NotImplementedError(msg)
         self._write_starting_replication_value(context)
         key = self.replication_key
-        bookmark = self.get_starting_replication_key_value(context) if key else None
-        high_water = self.bounded_high_water(bookmark)
+        low = self.get_starting_replication_key_value(context) if key else None
+        strict = False
+        budget = self.max_record_count() or None
+        chunk_rows = max(int(batch_config.batch_size or 0), 1)
         prefix = batch_config.storage.prefix or ""
-        path = local_root(batch_config) / f"{prefix}{self.name}-{uuid.uuid4().hex}.parquet"
         # A Parquet file compresses its own pages, so the file itself is never compressed:
         # `none` (the default) gives snappy pages, `gzip` gzip pages.
         compression = "gzip" if batch_config.encoding.compression == "gzip" else "snappy"
-        copied = self.snapshot.copy(
-            self.window_query(bookmark, high_water), path, self.replication_key, compression
-        )
-        self.logger.info("Copied %d row(s) of %s in bulk", copied.rows, self.name)
-        if copied.rows == 0:
-            path.unlink(missing_ok=True)
-            return
-        if self.replication_key and copied.high_water is not None:
-            state = self.get_context_state(context)
-            state["replication_key"] = self.replication_key
-            state["replication_key_value"] = copied.high_water
-        yield batch_config.encoding, [path.as_uri()]
+        while True:
+            wanted = min(chunk_rows, budget) if budget is not None else chunk_rows
+            high = self.high_water_after(low, strict, wanted) if key else None
+            path = local_root(batch_config) / f"{prefix}{self.name}-{uuid.uuid4().hex}.parquet"
+            copied = self.snapshot.copy(
+                self.window_query(low, high, strict), path, key, compression
+            )
+            self.logger.info("Copied %d row(s) of %s in bulk", copied.rows, self.name)
+            if copied.rows == 0:
+                path.unlink(missing_ok=True)
+                return
+            if key and copied.high_water is not None:
+                state = self.get_context_state(context)
+                state["replication_key"] = key
+                state["replication_key_value"] = copied.high_water
+            yield batch_config.encoding, [path.as_uri()]
+            if budget is not None:
+                budget -= copied.rows
+            if high is None or (budget is not None and budget <= 0):
+                return
+            low, strict = high, True
 
     def _generate_batch_messages(
         self,

@@ -212,6 +212,32 @@ class DuckDBDialect(Dialect):
 
     name = "duckdb"
 
+    def merge(
+        self,
+        schema: str,
+        table: str,
+        tmp: str,
+        columns: ColumnSpec,
+        version_key: Sequence[str],
+        window: MergeWindow | None = None,
+    ) -> str:
+        """As Dialect.merge, written as an ANTI JOIN: DuckDB runs a correlated NOT EXISTS by
+        grouping every staged version first (minutes for two million rows), an anti join by
+        hashing the stored versions in the window (nothing when there are none)."""
+        names = ", ".join(quote(name) for name, _ in columns)
+        values = ", ".join(self.staged_value(name, kind) for name, kind in columns)
+        keys = ", ".join(quote(key) for key in version_key)
+        match = " AND ".join(self.same_value(key) for key in version_key)
+        where = ""
+        if window is not None:
+            low, high = self.moment(window.low, window.kind), self.moment(window.high, window.kind)
+            where = f" WHERE {quote(window.column)} BETWEEN {low} AND {high}"
+        target = qualified(schema, table)
+        return (
+            f"INSERT INTO {target} ({names}) SELECT {values} FROM {quote(tmp)} AS s "
+            f"ANTI JOIN (SELECT {keys} FROM {target}{where}) AS t ON {match}"
+        )
+
     def bulk_load(self, tmp: str, location: str) -> str:
         path = location.replace("'", "''")
         return f"INSERT INTO {quote(tmp)} SELECT * FROM read_parquet('{path}')"

@@ -42,6 +42,8 @@ _DUCKDB_TYPES = {
     LogicalType.BOOLEAN: "BOOLEAN",
     LogicalType.JSON: "JSON",
 }
+# How DESCRIBE spells a file's column types that _DUCKDB_TYPES spells otherwise.
+_FILE_TYPE_NAMES = {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ", "DECIMAL(38,9)": _DECIMAL}
 # Parquet column types that reach a column of the given type by a cast that cannot fail
 # (a naive TIMESTAMP is taken as UTC, the session's time zone).
 _SAFE_FROM: dict[LogicalType, tuple[str, ...]] = {
@@ -150,7 +152,7 @@ def _cast_typed(column: Column, raw: str, file_type: str) -> tuple[str | None, b
     is kept as is, whether the cast can fail and so needs checking)."""
     kind = column.type
     target = _DUCKDB_TYPES[kind]
-    if file_type == target:
+    if _FILE_TYPE_NAMES.get(file_type, file_type) == target:
         return None, False
     decimal_type = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", file_type)
     if kind == LogicalType.DECIMAL and decimal_type:
@@ -328,29 +330,37 @@ def _normalize(
                 f"{_sql_text(f'key property {key} is missing')} END"
             )
     flag = " OR ".join(bad) if bad else "FALSE"
+    out_columns: list[tuple[str, LogicalType]] = [(c.name, c.type) for c in columns]
+    # The hash and the loader's columns are computed with the casts, in the one pass that
+    # materializes the batch; a bad row's hash is never used.
+    extra = (
+        f", {_sql_text(spec.load_id)} AS _load_id, "
+        f"CAST({_sql_text(spec.loaded_at.isoformat())} AS TIMESTAMPTZ) AS _loaded_at"
+    )
+    if RECORD_HASH in spec.version_key:
+        deleted = quote(DELETED_AT) if DELETED_AT in by_name else None
+        extra += f", {hash_expression(columns, duckdb_piece, deleted=deleted)} AS {RECORD_HASH}"
+        out_columns.append((RECORD_HASH, LogicalType.VARCHAR))
     # Qualified as temp.*: `con` may be the warehouse file, whose own tables stay untouched.
     con.execute("DROP TABLE IF EXISTS temp.checked")
     con.execute(
-        f"CREATE TEMP TABLE checked AS SELECT *, {flag} AS __bad "
+        f"CREATE TEMP TABLE checked AS SELECT *, {flag} AS __bad{extra} "
         f"FROM (SELECT {', '.join(inner)} FROM {reader.relation} AS r)"
     )
     if received is None:
         row = con.execute("SELECT count(*) FROM temp.checked").fetchone()
         received = int(row[0]) if row else 0
     rejects = _rejects(con, columns, raw_of, messages) if bad else []
-    out_columns: list[tuple[str, LogicalType]] = [(c.name, c.type) for c in columns]
-    extra = ""
-    if RECORD_HASH in spec.version_key:
-        deleted = quote(DELETED_AT) if DELETED_AT in by_name else None
-        extra = f", {hash_expression(columns, duckdb_piece, deleted=deleted)} AS {RECORD_HASH}"
-        out_columns.append((RECORD_HASH, LogicalType.VARCHAR))
-    staged_name = spec.keep_as or "staged"
-    staged = _stage(con, spec, out_columns, extra, staged_name)
     out_columns += [("_load_id", LogicalType.VARCHAR), ("_loaded_at", LogicalType.TIMESTAMPTZ)]
-    con.execute("DROP TABLE temp.checked")
+    staged_name = spec.keep_as or "staged"
+    staged = _stage(con, spec, out_columns, staged_name, filter_bad=bool(rejects))
     staged_table = f"temp.{quote(staged_name)}"
     if parquet is not None:
-        con.execute(f"COPY {staged_table} TO {_sql_text(str(parquet))} (FORMAT PARQUET)")
+        select = ", ".join(quote(n) for n, _ in out_columns)
+        con.execute(
+            f"COPY (SELECT {select} FROM {staged_table}) TO {_sql_text(str(parquet))} "
+            "(FORMAT PARQUET)"
+        )
         con.execute(f"DROP TABLE {staged_table}")
     valid = received - len(rejects)
     return NormalizedBatch(
@@ -392,22 +402,47 @@ def _stage(
     con: duckdb.DuckDBPyConnection,
     spec: BatchSpec,
     out_columns: Sequence[tuple[str, LogicalType]],
-    extra: str,
     staged_name: str,
+    filter_bad: bool,
 ) -> int:
-    """The good rows, one per version (the latest `_sdc_sequence`), into temp.`staged_name`."""
-    names = [name for name, _ in out_columns]
-    order = 'ORDER BY "_sdc_sequence" DESC NULLS LAST' if "_sdc_sequence" in names else ""
-    partition = ", ".join(quote(k) for k in spec.version_key)
-    select = ", ".join(quote(n) for n in names)
+    """The good rows of temp.checked, one per version (the latest `_sdc_sequence`), as
+    temp.`staged_name` (its extra columns are never read: the merge names its columns).
+
+    Ranking the versions of a large batch costs a sort of every row; a batch whose rows are
+    already unique on the version key's own columns (a snapshot of a table with a primary key)
+    cannot hold two rows of one version, so one hash count decides whether to rank at all. A
+    batch with nothing to rank or reject is staged as it is, without a copy.
+    """
     staged_table = f"temp.{quote(staged_name)}"
     con.execute(f"DROP TABLE IF EXISTS {staged_table}")
-    con.execute(
-        f"CREATE TEMP TABLE {quote(staged_name)} AS SELECT {select}, "
-        f"{_sql_text(spec.load_id)} AS _load_id, "
-        f"CAST({_sql_text(spec.loaded_at.isoformat())} AS TIMESTAMPTZ) AS _loaded_at "
-        f"FROM (SELECT *{extra} FROM temp.checked WHERE NOT __bad) "
-        f"QUALIFY row_number() OVER (PARTITION BY {partition} {order}) = 1"
-    )
+    if not _may_repeat_versions(con, spec.version_key):
+        if not filter_bad:
+            con.execute(f"ALTER TABLE temp.checked RENAME TO {quote(staged_name)}")
+        else:
+            con.execute(
+                f"CREATE TEMP TABLE {quote(staged_name)} AS "
+                "SELECT * FROM temp.checked WHERE NOT __bad"
+            )
+            con.execute("DROP TABLE temp.checked")
+    else:
+        names = [name for name, _ in out_columns]
+        order = 'ORDER BY "_sdc_sequence" DESC NULLS LAST' if "_sdc_sequence" in names else ""
+        partition = ", ".join(quote(k) for k in spec.version_key)
+        con.execute(
+            f"CREATE TEMP TABLE {quote(staged_name)} AS SELECT * FROM temp.checked "
+            f"WHERE NOT __bad QUALIFY row_number() OVER (PARTITION BY {partition} {order}) = 1"
+        )
+        con.execute("DROP TABLE temp.checked")
     row = con.execute(f"SELECT count(*) FROM {staged_table}").fetchone()
     return int(row[0]) if row else 0
+
+
+def _may_repeat_versions(con: duckdb.DuckDBPyConnection, version_key: Sequence[str]) -> bool:
+    """False when the good rows are unique on the version key's columns (its hash aside)."""
+    own = [quote(k) for k in version_key if k != RECORD_HASH]
+    if not own:
+        return True
+    row = con.execute(
+        f"SELECT count(*) - count(DISTINCT ({', '.join(own)})) FROM temp.checked WHERE NOT __bad"
+    ).fetchone()
+    return bool(row and row[0])
