@@ -95,8 +95,12 @@ def count_records(path: Path) -> int:
 
 
 def _batch_file_lines(url: str) -> int:
-    """Lines of a local (file://) BATCH file, gzipped or not."""
+    """Records of a local (file://) BATCH file: Parquet rows, or lines (gzipped or not)."""
     local = Path(unquote(urlparse(url).path))
+    if local.suffix == ".parquet":
+        with duckdb.connect() as con:
+            row = con.execute("SELECT count(*) FROM read_parquet(?)", [str(local)]).fetchone()
+        return int(row[0]) if row else 0
     opener = gzip.open if local.suffix == ".gz" else open
     with opener(local, "rb") as lines:
         return sum(1 for line in lines if line.strip())
