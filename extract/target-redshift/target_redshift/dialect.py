@@ -174,17 +174,35 @@ class Dialect:
 
         With a `window`, only stored rows inside it are compared (see loader.merge_window).
         """
+        insert, match, inside = self._merge_parts(schema, table, tmp, columns, version_key, window)
+        target = qualified(schema, table)
+        if inside:
+            match += f" AND t.{inside}"
+        return f"{insert} WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {match})"
+
+    def _merge_parts(
+        self,
+        schema: str,
+        table: str,
+        tmp: str,
+        columns: ColumnSpec,
+        version_key: Sequence[str],
+        window: MergeWindow | None,
+    ) -> tuple[str, str, str]:
+        """(INSERT ... SELECT ... FROM tmp AS s, the version-key match of t and s, the window's
+        condition on a stored row's column or '')."""
         names = ", ".join(quote(name) for name, _ in columns)
         values = ", ".join(self.staged_value(name, kind) for name, kind in columns)
         match = " AND ".join(self.same_value(key) for key in version_key)
+        inside = ""
         if window is not None:
             low, high = self.moment(window.low, window.kind), self.moment(window.high, window.kind)
-            match += f" AND t.{quote(window.column)} BETWEEN {low} AND {high}"
-        target = qualified(schema, table)
-        return (
-            f"INSERT INTO {target} ({names}) SELECT {values} FROM {quote(tmp)} AS s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {match})"
+            inside = f"{quote(window.column)} BETWEEN {low} AND {high}"
+        insert = (
+            f"INSERT INTO {qualified(schema, table)} ({names}) "
+            f"SELECT {values} FROM {quote(tmp)} AS s"
         )
+        return insert, match, inside
 
     def window_query(self, tmp: str, column: str) -> str:
         """min, max and NULL count of a staged column."""
@@ -224,19 +242,11 @@ class DuckDBDialect(Dialect):
         """As Dialect.merge, written as an ANTI JOIN: DuckDB runs a correlated NOT EXISTS by
         grouping every staged version first (minutes for two million rows), an anti join by
         hashing the stored versions in the window (nothing when there are none)."""
-        names = ", ".join(quote(name) for name, _ in columns)
-        values = ", ".join(self.staged_value(name, kind) for name, kind in columns)
+        insert, match, inside = self._merge_parts(schema, table, tmp, columns, version_key, window)
         keys = ", ".join(quote(key) for key in version_key)
-        match = " AND ".join(self.same_value(key) for key in version_key)
-        where = ""
-        if window is not None:
-            low, high = self.moment(window.low, window.kind), self.moment(window.high, window.kind)
-            where = f" WHERE {quote(window.column)} BETWEEN {low} AND {high}"
-        target = qualified(schema, table)
-        return (
-            f"INSERT INTO {target} ({names}) SELECT {values} FROM {quote(tmp)} AS s "
-            f"ANTI JOIN (SELECT {keys} FROM {target}{where}) AS t ON {match}"
-        )
+        where = f" WHERE {inside}" if inside else ""
+        stored = f"SELECT {keys} FROM {qualified(schema, table)}{where}"
+        return f"{insert} ANTI JOIN ({stored}) AS t ON {match}"
 
     def bulk_load(self, tmp: str, location: str) -> str:
         path = location.replace("'", "''")
