@@ -9,8 +9,10 @@ lane exists, so any config file of its plugins is a leftover. A plugin that anot
 (`target-redshift--shop` serves `shop-lane` and `finance-full-extract`) is swept only while this
 run can hold the other jobs' locks too; otherwise its folder waits for the next sweep.
 
-The events lane travels as Singer BATCH files under `$BRIGHTCART_HOME/batches/<lane>/`; the loader
-removes each file once it is committed. A killed run leaves the files it had not loaded yet, and
+The events and shop lanes travel as Singer BATCH files under `$BRIGHTCART_HOME/batches/<lane>/`
+(another job of a lane, such as `finance-full-extract`, under `batches/<job>/`, so that sweeping
+one job never touches the live files of another); the loader removes each file once it is
+committed. A killed run leaves the files it had not loaded yet, and
 their rows are sent again from the last recorded state by the next run, so under the lane lock
 they are leftovers too and are removed with the config files.
 """
@@ -57,16 +59,18 @@ def sweep_stale_configs(job: str, run_dir: Path, home: Path) -> list[Path]:
     return removed
 
 
-def batch_dir(home: Path, lane: str) -> Path:
-    """Where a lane's local BATCH files live (meltano.yml: `file://$BRIGHTCART_HOME/batches/...`)."""
-    return home / "batches" / lane
+def batch_dir(home: Path, lane: str, job: str | None = None) -> Path:
+    """Where a job's local BATCH files live (meltano.yml: `file://$BRIGHTCART_HOME/batches/...`):
+    `batches/<lane>` for the lane's own job (`<lane>-lane`), `batches/<job>` for any other."""
+    own = job is None or job == f"{lane}-lane"
+    return home / "batches" / (lane if own else str(job))
 
 
-def sweep_stale_batches(home: Path, lane: str | None) -> list[Path]:
-    """Remove BATCH files a killed run of `lane` left. Call it holding the lane's lock."""
+def sweep_stale_batches(home: Path, lane: str | None, job: str | None = None) -> list[Path]:
+    """Remove BATCH files a killed run of the job left. Call it holding the job's lock."""
     if lane is None:
         return []
-    folder = batch_dir(home, lane)
+    folder = batch_dir(home, lane, job)
     if not folder.is_dir():
         return []
     removed = sorted(p for p in folder.iterdir() if p.is_file())
@@ -77,4 +81,4 @@ def sweep_stale_batches(home: Path, lane: str | None) -> list[Path]:
 
 def sweep_leftovers(job: str, lane: str | None, run_dir: Path, home: Path) -> list[Path]:
     """Config files of `job`'s plugins and BATCH files of `lane` that a killed run left."""
-    return sweep_stale_configs(job, run_dir, home) + sweep_stale_batches(home, lane)
+    return sweep_stale_configs(job, run_dir, home) + sweep_stale_batches(home, lane, job)
