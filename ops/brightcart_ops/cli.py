@@ -11,6 +11,7 @@ from rich.table import Table
 from brightcart_ops import finance_cli, status
 from brightcart_ops.lanes import JOBS, LANES, run_lane
 from brightcart_ops.publish.cli import publish_app
+from brightcart_ops.review import cli as review_cli
 from brightcart_ops.runtime import step_env
 from brightcart_world.generator.cli import app as world_app
 from brightcart_world.settings import load as load_settings
@@ -24,6 +25,7 @@ app.add_typer(lane_app, name="lane")
 app.add_typer(publish_app, name="publish")
 app.command("status")(status.command)
 finance_cli.register(app)
+review_cli.register(app)
 console = Console()
 
 LANE_NAMES = ", ".join(LANES)
