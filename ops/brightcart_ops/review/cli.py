@@ -6,16 +6,18 @@ Mounted on the `brightcart` command with `register(app)`.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from brightcart_ops.runtime import PROJECT_ROOT
 from brightcart_ops.warehouse import Warehouse
 from brightcart_world.settings import load as load_settings
 
-console = Console()
+console = Console(soft_wrap=True, highlight=False)
 audit_app = typer.Typer(help="The SOX audit trail: chain of a prod apply, integrity, gate check.")
+PROJECT = typer.Option(PROJECT_ROOT, help="the SQLMesh project (like sqlmesh --paths)")
 GATEWAY = typer.Option(
     None, help="SQLMesh gateway (default: BRIGHTCART_GATEWAY, else local)", show_default=False
 )
@@ -37,6 +39,7 @@ def review_command(
     start: str = typer.Option(None, help="with --restate-model: first day, e.g. 2026-11-02"),
     end: str = typer.Option(None, help="with --restate-model: last day, inclusive"),
     gateway: str = GATEWAY,
+    project: Path = PROJECT,
 ) -> None:
     """Review a dev environment against prod: the plan and a data diff, as a report and a row."""
     from brightcart_ops.review.build import Restatement, create_review
@@ -57,7 +60,9 @@ def review_command(
         raise typer.Exit(2)
     name = _gateway(gateway)
     try:
-        result = create_review(environment, _warehouse(name), gateway=name, restate=restate)
+        result = create_review(
+            environment, _warehouse(name), project=project, gateway=name, restate=restate
+        )
     except (ReviewError, PolicyError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
@@ -105,11 +110,10 @@ def show_command(
     if not result.steps:
         console.print(f"[red]no audit-trail event names plan {plan_id}[/red]")
         raise typer.Exit(1)
-    table = Table("step", "when (UTC)", "who", "what", title=f"audit chain of plan {plan_id}")
+    console.print(f"audit chain of plan {plan_id}")
     for step in result.steps:
         when = f"{step.when:%Y-%m-%d %H:%M:%S}" if step.when else ""
-        table.add_row(step.step, when, step.who, step.what)
-    console.print(table)
+        console.print(f"  {step.step:<11} {when:<19}  {step.who:<24} {step.what}")
     if result.intact:
         console.print("hash chain of the audit trail: intact")
     else:
