@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -15,6 +16,9 @@ from rich.table import Table
 from brightcart_ops.runtime import PROJECT_ROOT
 from brightcart_ops.warehouse import Warehouse
 from brightcart_world.settings import load as load_settings
+
+if TYPE_CHECKING:
+    from brightcart_ops.closing.reproduce import MonthReproduction
 
 app = typer.Typer(help="Finance operations: reconciliation, backfill, retention, month close.")
 console = Console()
@@ -151,8 +155,7 @@ def reproduce_command(
     warehouse = Warehouse(load_settings())
     try:
         frozen = reproduce(month, warehouse)
-        rebuilt = reproduce_month(month, warehouse, project=project, gateway=gateway)
-    except (CloseError, ReproduceError) as exc:
+    except CloseError as exc:
         console.print(f"[red]{exc}[/red]", soft_wrap=True)
         raise typer.Exit(2) from exc
     console.print(
@@ -161,26 +164,27 @@ def reproduce_command(
         f"                recomputed {frozen.recomputed_checksum}"
     )
     for line in frozen.diff:
-        console.print(f"[red]{line}[/red]")
-    table = Table(
-        "finance mart",
-        "rows at close",
-        "rows rebuilt",
-        "sha256 at close",
-        "sha256 rebuilt",
-        "identical",
-        title=f"{month} rebuilt from raw (close {rebuilt.close_id})",
-    )
+        console.print(f"[red]{line}[/red]", soft_wrap=True)
+    try:
+        rebuilt = reproduce_month(month, warehouse, project=project, gateway=gateway)
+    except ReproduceError as exc:
+        console.print(f"[red]rebuild from raw not possible: {exc}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    _print_rebuild(rebuilt)
+    if not (frozen.ok and rebuilt.identical):
+        raise typer.Exit(1)
+    console.print(f"{month} reproduces exactly")
+
+
+def _print_rebuild(rebuilt: MonthReproduction) -> None:
+    console.print(f"{rebuilt.month} rebuilt from raw with the versions of close {rebuilt.close_id}")
     for m in rebuilt.models:
-        table.add_row(
-            m.model,
-            str(m.recorded_rows),
-            str(m.reproduced_rows),
-            m.recorded_sha256,
-            m.reproduced_sha256,
-            "yes" if m.identical else "NO",
+        verdict = "identical" if m.identical else "[red]DIFFERENT[/red]"
+        console.print(
+            f"  {m.model}: rows {m.recorded_rows} at close, {m.reproduced_rows} rebuilt; sha256 "
+            f"{m.recorded_sha256} at close, {m.reproduced_sha256} rebuilt: {verdict}",
+            soft_wrap=True,
         )
-    console.print(table)
     for m in rebuilt.models:
         for line in m.differences[:50]:
             console.print(f"[red]{m.model}: {line}[/red]", soft_wrap=True)
@@ -189,9 +193,6 @@ def reproduce_command(
     for raw, rows in sorted(rebuilt.late_raw_rows.items()):
         console.print(f"{raw}: {rows} rows landed after the close", soft_wrap=True)
     console.print(f"artifacts and differences: {rebuilt.folder}", soft_wrap=True)
-    if not (frozen.ok and rebuilt.identical):
-        raise typer.Exit(1)
-    console.print(f"{month} reproduces exactly")
 
 
 def register(parent: typer.Typer) -> None:
