@@ -190,6 +190,29 @@ def test_another_users_approval_lets_plan_prod_through(review_world: ReviewWorld
         assert expected in chain.output, expected
 
 
+def test_a_finance_restatement_needs_an_approved_restatement_review(
+    review_world: ReviewWorld,
+) -> None:
+    world = review_world
+    restate = ("--restate-model", DAILY, "--start", "2026-11-01", "--end", "2026-11-01")
+    before = world.prod_snapshot()
+    refused = world.sqlmesh("plan", "prod", *restate, "--auto-apply", "--no-prompts")
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output[-3000:]
+    assert "restating finance marts needs an approved restatement review covering" in output
+    assert f"{DAILY} 2026-11-01 00:00..2026-11-02 00:00" in output
+    assert world.prod_snapshot() == before, "a refused restatement changed prod"
+
+    made = world.brightcart(AUTHOR, "review", "prod", *restate, "--project", str(world.project))
+    assert made.exit_code == 0, made.output
+    review_id = latest_review(world)
+    assert world.brightcart(FINANCE, "approve", review_id).exit_code == 0
+    applied = world.sqlmesh("plan", "prod", *restate, "--auto-apply", "--no-prompts")
+    assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr[-3000:]
+    gate = json.loads(audit_events(world, "promotion_gate")[-1][2])[0]
+    assert (gate["outcome"], gate["restatement_review_id"]) == ("approved", review_id)
+
+
 def test_reproduce_rebuilds_the_closed_month_byte_for_byte(review_world: ReviewWorld) -> None:
     world = review_world
     result = world.brightcart(AUTHOR, "reproduce", MONTH, "--project", str(world.project))
