@@ -47,6 +47,7 @@ JOB_MINUTES: dict[str, float] = {
     "finance-full-extract": 40,  # bounded full-table read of finance tables, off business hours
     "reconcile": 25,  # per-day counts, sums and key hashes, source vs warehouse
     "retention": 5,  # drops warehouse raw partitions older than the raw retention
+    "audit-check": 1,  # reads the audit trail and the review tables
 }
 
 
