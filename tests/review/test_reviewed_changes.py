@@ -135,6 +135,14 @@ def test_a_finance_change_in_dev_is_reviewed_with_affected_days_and_kpi_deltas(
         for kpi, value in removed.items():
             shown = Decimal(by_day[day.isoformat()][kpi]["delta"])
             assert shown == -value, f"{day} {kpi}: review says {shown}, the ledger says {-value}"
+    # a bi view over the mart carries its KPI columns; the refund rate stays a ratio
+    by_seller = {
+        k["name"]: k["ratio"]
+        for d in doc["diffs"]
+        for k in d["kpis"]
+        if d["name"] == "bi.revenue_by_seller"
+    }
+    assert (by_seller.get("gmv"), by_seller.get("refund_rate")) == (False, True), by_seller
     models = {m["name"]: m for m in doc["models"]}
     assert models[DAILY]["category"] == "breaking" and models[DAILY]["direct"]
     STATE.update(review_id=review_id, channel=channel)

@@ -107,6 +107,20 @@ class Differ:
         self.prod_env = state.get_environment(PROD)
         self.env = state.get_environment(summary.environment)
         self.dialect = self.adapter.dialect
+        self._kpis: dict[str, list[KpiColumn]] = {}
+
+    def kpis(self, fqn: str) -> list[KpiColumn]:
+        """KPI columns of a model, with those its parents pass on (memoised over the DAG)."""
+        if fqn not in self._kpis:
+            self._kpis[fqn] = []  # a cycle cannot happen in a DAG; this guards recursion anyway
+            model = self.context.get_model(fqn)
+            parents: dict[str, KpiColumn] = {}
+            for parent in getattr(model, "depends_on", None) or ():
+                parent_model = self.context.get_model(parent)
+                if parent_model is not None and not parent_model.kind.is_symbolic:
+                    parents.update({k.name: k for k in self.kpis(parent)})
+            self._kpis[fqn] = kpi_columns(model, parents) if model is not None else []
+        return self._kpis[fqn]
 
     def _view(self, env: Any, fqn: str) -> str | None:
         if env is None:
@@ -156,7 +170,7 @@ class Differ:
         else:
             result.note = "the model declares no grain: row counts only"
         if change.finance and model is not None and column is not None:
-            result.kpis = kpi_columns(model)
+            result.kpis = self.kpis(change.fqn)
             result.kpi_days = self._kpi_days(result, before_view, after_view, column, where)
         return result
 

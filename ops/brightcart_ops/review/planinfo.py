@@ -43,6 +43,11 @@ def ms_to_dt(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
+def tidy_diff(text: str) -> str:
+    """SQLMesh's unified diff without the empty lines its header lines leave behind."""
+    return "\n".join(line for line in text.splitlines() if line.strip())
+
+
 CATEGORY = {
     1: "breaking",
     2: "non-breaking",
@@ -181,7 +186,7 @@ def _changes(
         text = ""
         if fqn in direct:
             try:
-                text = diff.text_diff(fqn)
+                text = tidy_diff(diff.text_diff(fqn))
             except Exception:  # noqa: BLE001 - a missing text diff must not stop the review
                 text = ""
         changes.append(
