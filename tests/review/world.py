@@ -154,24 +154,24 @@ class ReviewWorld:
     def source(self) -> psycopg.Connection[tuple[Any, ...]]:
         return psycopg.connect(self.settings.pg_dsn, autocommit=True)
 
-    def prod_state(self) -> tuple[str, dict[str, str]]:
-        """SQLMesh state: prod's plan id and model fingerprints."""
+    def prod_environment(self) -> Any:
+        """SQLMesh's prod environment, read from state."""
         reader = open_state_reader("local")
         try:
             env = reader.get_environment("prod")
         finally:
             reader.close()
         assert env is not None, "SQLMesh has no prod environment"
+        return env
+
+    def prod_state(self) -> tuple[str, dict[str, str]]:
+        """SQLMesh state: prod's plan id and model fingerprints."""
+        env = self.prod_environment()
         return str(env.plan_id), fingerprints(env.snapshots)
 
     def prod_tables(self) -> list[str]:
         """The physical tables prod's views read (schema.table), from SQLMesh state."""
-        reader = open_state_reader("local")
-        try:
-            env = reader.get_environment("prod")
-        finally:
-            reader.close()
-        assert env is not None, "SQLMesh has no prod environment"
+        env = self.prod_environment()
         names = [s.table_name() for s in env.snapshots if s.is_model and not s.is_symbolic]
         return sorted(".".join(p.strip('"') for p in n.split(".")[-2:]) for n in names)
 

@@ -31,6 +31,7 @@ from brightcart_ops.review.planinfo import short
 from brightcart_ops.review.policy import Policy
 from brightcart_ops.review.policy import load as load_policy
 from brightcart_ops.runtime import PROJECT_ROOT
+from brightcart_ops.sqlmesh_context import close_context, open_context
 from brightcart_ops.warehouse import Warehouse
 
 REPRODUCTIONS_DDL = f"""
@@ -83,18 +84,6 @@ class MonthReproduction:
         return bool(self.models) and all(m.identical for m in self.models)
 
 
-def _open_context(project: Path, gateway: str) -> Any:
-    from sqlmesh import Context
-
-    return Context(paths=str(project), gateway=gateway)
-
-
-def _close_context(context: Any) -> None:
-    from brightcart_ops.review.build import close_context
-
-    close_context(context)
-
-
 def record_close_artifacts(
     close_id: str,
     month: str,
@@ -105,7 +94,7 @@ def record_close_artifacts(
 ) -> list[artifact.RecordedArtifact]:
     """Export and record every finance mart's month from prod (called by close_month)."""
     policy = policy or load_policy()
-    context = _open_context(project, gateway)
+    context = open_context(project, gateway)
     try:
         state = context.state_reader
         prod = state.get_environment("prod")
@@ -114,7 +103,7 @@ def record_close_artifacts(
         snapshots = state.get_snapshots([s.snapshot_id for s in prod.snapshots]).values()
         marts = finance_marts(snapshots, policy)
     finally:
-        _close_context(context)
+        close_context(context)
     out = []
     for mart in marts:
         if mart.time_column is None:
@@ -210,12 +199,12 @@ def reproduce_month(
             "nothing to compare byte for byte (closes made before artifacts were recorded)"
         )
     stored = {a.model: artifact.load(a.location) for a in recorded}
-    context = _open_context(project, gateway)
+    context = open_context(project, gateway)
     try:
         by_name = _recorded_snapshots(context.state_reader, recorded_snapshots)
         gateway_config = context.config.get_gateway(gateway)
     finally:
-        _close_context(context)
+        close_context(context)
     marts = {short(n): n for n in by_name}
     missing = sorted(a.model for a in recorded if a.model not in marts)
     if missing:

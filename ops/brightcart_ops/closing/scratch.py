@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from brightcart_ops.opslog import new_id
+from brightcart_ops.sqlmesh_context import close_context
 
 
 @dataclass
@@ -110,9 +111,7 @@ def build(scratch: Scratch, first: date, after: date) -> None:
 
 
 def close(scratch: Scratch) -> None:
-    scratch.context.close()
-    for adapter in scratch.context.engine_adapters.values():
-        adapter.close()
+    close_context(scratch.context)
 
 
 def remove(scratch: Scratch) -> None:

@@ -6,13 +6,12 @@ author e-mail are recorded beside it. The review is also an event in the hash-ch
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from brightcart_ops.audit_trail import git_commit, identity, record_prod_event
+from brightcart_ops.audit_trail import git_commit, git_output, identity, record_prod_event
 from brightcart_ops.review import report
 from brightcart_ops.review.datadiff import ModelDiff, diff_models
 from brightcart_ops.review.planinfo import (
@@ -25,6 +24,7 @@ from brightcart_ops.review.policy import Policy
 from brightcart_ops.review.policy import load as load_policy
 from brightcart_ops.review.store import ReviewRecord, ReviewStore
 from brightcart_ops.runtime import PROJECT_ROOT
+from brightcart_ops.sqlmesh_context import close_context, open_context
 from brightcart_ops.warehouse import Warehouse
 
 
@@ -43,28 +43,9 @@ class ReviewResult:
     summary: PromotionSummary
 
 
-def git_author(commit: str, project: Path = PROJECT_ROOT) -> str:
-    if commit == "unknown":
-        return "unknown"
-    try:
-        out = subprocess.run(
-            ["git", "log", "-1", "--format=%ae", commit],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() or "unknown"
-
-
-def close_context(context: Any) -> None:
-    """Close a SQLMesh context and its engine adapters (Context.close leaves those open)."""
-    context.close()
-    for adapter in context.engine_adapters.values():
-        adapter.close()
+def git_author(commit: str) -> str:
+    """The author e-mail of a commit of the project, or unknown."""
+    return "unknown" if commit == "unknown" else git_output("log", "-1", "--format=%ae", commit)
 
 
 def _summarise(context: Any, environment: str, restate: Restatement | None, policy: Policy) -> Any:
@@ -82,10 +63,8 @@ def create_review(
     policy: Policy | None = None,
 ) -> ReviewResult:
     """Review `environment` against prod (or a prod restatement) and record it."""
-    from sqlmesh import Context
-
     policy = policy or load_policy()
-    context = Context(paths=str(project), gateway=gateway)
+    context = open_context(project, gateway)
     try:
         summary = _summarise(context, environment, restate, policy)
         diffs = diff_models(context, summary) if summary.kind == "change" else []
