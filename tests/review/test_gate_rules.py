@@ -13,8 +13,11 @@ from pathlib import Path
 import boto3
 import pytest
 
+from brightcart_ops.alerts import Alerter
+from brightcart_ops.audit_trail import verify_chain
 from brightcart_ops.closing.artifact import differing_rows
-from brightcart_ops.review.gate import PlanFacts, decide, gate_mode
+from brightcart_ops.review.chain import check
+from brightcart_ops.review.gate import PlanFacts, decide, gate_mode, record
 from brightcart_ops.review.policy import parse
 from brightcart_ops.review.rules import approval_problems
 from brightcart_ops.review.store import (
@@ -220,3 +223,38 @@ def test_differing_rows_are_paired_by_grain() -> None:
         "only now: revenue_date=2026-11-02, channel=web, refunds=0, net_revenue=1",
     ]
     assert differing_rows(closed.encode(), closed.encode(), ("revenue_date",)) == []
+
+
+def test_an_emergency_is_recorded_alerted_and_resolved_once_approved_after_the_fact(
+    store: ReviewStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIGHTCART_HOME", str(tmp_path))
+    monkeypatch.setenv("BRIGHTCART_ACTOR", "alice")
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(
+        "groups: {finance: [fiona]}\nfinance_marts: {schemas: [marts_finance]}\n"
+    )
+    monkeypatch.setenv("BRIGHTCART_REVIEW_POLICY", str(policy_file))
+    monkeypatch.delenv("BRIGHTCART_ALERT_TOPIC_ARN", raising=False)
+    monkeypatch.delenv("BRIGHTCART_AUDIT_BUCKET", raising=False)
+    plan = facts(CHANGED)
+    decision = decide(plan, PROD, store, POLICY, NOW, emergency="INC-7: ledger double counts")
+    record(decision, plan, store.warehouse)
+    events = store.warehouse.query(
+        "SELECT kind, plan_id, actor, audits FROM ops.audit_trail ORDER BY recorded_at"
+    )
+    assert [(e[0], e[1], e[2]) for e in events] == [("emergency_promotion", "plan-1", "alice")]
+    assert "INC-7: ledger double counts" in str(events[0][3])
+    alerts = Alerter(store.warehouse).open_incidents()
+    assert [a[0] for a in alerts] == ["change_control:emergency:plan-1"]
+
+    assert [f.problem for f in check(store.warehouse)] == [
+        "emergency promotion without an approved review of its fingerprints"
+    ]
+    after_the_fact = review(store, CHANGED)
+    approve(store, after_the_fact, "alice")  # the author's own approval does not count
+    assert len(check(store.warehouse)) == 1
+    approve(store, after_the_fact, "fiona")  # reviewed and approved the same day
+    assert check(store.warehouse) == []
+    assert Alerter(store.warehouse).open_incidents() == []
+    assert verify_chain(store.warehouse) == []

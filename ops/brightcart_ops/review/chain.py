@@ -18,6 +18,8 @@ from typing import Any
 
 from brightcart_ops.audit_trail import AUDIT_DDL, verify_chain
 from brightcart_ops.opslog import SCHEMA, ensure
+from brightcart_ops.review.gate import valid_approval
+from brightcart_ops.review.policy import load as load_policy
 from brightcart_ops.review.store import ReviewStore
 from brightcart_ops.warehouse import Warehouse
 
@@ -183,11 +185,15 @@ def ungated_applies(warehouse: Warehouse) -> list[Finding]:
         if e.kind == "apply" and e.plan_id not in gated
     ]
     store = ReviewStore(warehouse)
+    policy = load_policy()
     for e in events:
         if e.kind != "emergency_promotion":
             continue
         digest = _control(e).get("target_digest", "")
-        approved = any(store.approvals(r.review_id) for r in store.reviews_for(digest, "change"))
+        approved = any(
+            valid_approval(r, store, policy, None)[0] is not None
+            for r in store.reviews_for(digest, "change")
+        )
         if not approved:
             findings.append(
                 Finding(

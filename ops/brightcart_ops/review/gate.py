@@ -118,15 +118,18 @@ def facts_from_plan(plan: Any, state_reader: Any) -> PlanFacts:
     )
 
 
-def _valid_approval(
-    review: ReviewRecord, store: ReviewStore, policy: Policy, now: datetime
+def valid_approval(
+    review: ReviewRecord, store: ReviewStore, policy: Policy, now: datetime | None
 ) -> tuple[Any, list[str]]:
+    """The first approval of the review that stands (and why the others do not). Without `now`
+    the approval's age is not judged (an emergency approved after the fact)."""
     problems: list[str] = []
     approvals = store.approvals(review.review_id)
     if not approvals:
         return None, [f"review {review.review_id} covers this plan but nobody approved it"]
     for approval in approvals:
-        issues = approval_problems(review, approval.approver, policy, approval.approved_at, now)
+        approved_at = approval.approved_at if now is not None else None
+        issues = approval_problems(review, approval.approver, policy, approved_at, now)
         if approval.report_sha256 != review.report_sha256:
             issues.append("the approval names another report than the review's")
         if approval.target_digest != review.target_digest:
@@ -196,7 +199,7 @@ def decide(
                     "since); review again"
                 )
                 continue
-            approval, problems = _valid_approval(review, store, policy, now)
+            approval, problems = valid_approval(review, store, policy, now)
             if approval is not None:
                 decision.review_id, decision.approval_id = review.review_id, approval.approval_id
                 decision.approver = approval.approver
@@ -211,7 +214,7 @@ def decide(
         for review in candidates:
             if _uncovered(review, wanted):
                 continue
-            approval, problems = _valid_approval(review, store, policy, now)
+            approval, problems = valid_approval(review, store, policy, now)
             if approval is not None:
                 decision.restatement_review_id = review.review_id
                 decision.approver = decision.approver or approval.approver
