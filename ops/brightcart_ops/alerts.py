@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.alerts (
     alert_id VARCHAR NOT NULL,
     incident_key VARCHAR NOT NULL,    -- what is wrong and where, stable across retries
     kind VARCHAR NOT NULL,            -- lane_failure, upstream_outage, sla_at_risk, sla_breached,
-                                      -- audit_failure, reconciliation_mismatch, budget
+                                      -- audit_failure, reconciliation_mismatch, budget,
+                                      -- change_control
     severity VARCHAR NOT NULL,        -- warning, critical
     subject VARCHAR NOT NULL,
     detail VARCHAR,
@@ -48,6 +49,7 @@ RUNBOOKS = {
     "audit_failure": "blocking-audit-failure.md",
     "reconciliation_mismatch": "reconciliation-mismatch.md",
     "budget": "budget.md",
+    "change_control": "reviewed-changes.md",
 }
 KINDS = set(RUNBOOKS)
 

@@ -19,6 +19,7 @@ from brightcart_ops import finance_cli, status
 from brightcart_ops.lanes import run_lane
 from brightcart_ops.publish.cli import publish_app
 from brightcart_ops.registry import registry
+from brightcart_ops.review import cli as review_cli
 from brightcart_ops.runner import run_job
 from brightcart_ops.runtime import step_env
 from brightcart_ops.settings import load as load_settings
@@ -31,6 +32,7 @@ app.add_typer(lane_app, name="lane")
 app.add_typer(publish_app, name="publish")
 app.command("status")(status.command)
 finance_cli.register(app)
+review_cli.register(app)
 console = Console()
 
 ENVIRONMENT = typer.Option(

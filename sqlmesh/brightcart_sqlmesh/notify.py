@@ -206,6 +206,9 @@ class PublishNotificationTarget(GenericNotificationTarget):  # type: ignore[misc
         self, environment: str, plan_id: str, exc: str, *a: t.Any, **k: t.Any
     ) -> None:
         _current["environment"] = environment
+        if "PromotionRefused" in exc:  # the review gate refused it: recorded, nothing applied
+            logger.info("plan %s was refused by the review gate", plan_id)
+            return
         self._failed(f"plan {plan_id} apply", exc)
 
 
