@@ -11,8 +11,11 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.local/jsii-cache
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-PLUGIN_DIRS := $(wildcard extract/target-redshift extract/tap-brightcart-events extract/lane-guards)
+PLUGIN_DIRS := $(wildcard extract/target-redshift extract/tap-brightcart-events extract/lane-guards extract/tap-postgres-bulk)
+# The local world (generator, emulators, sources, demo): a dev-only distribution of its own.
+WORLD_DIR := extract/brightcart-world
 SYSTEM_PACKAGES := postgresql-15-wal2json chromium chromium-driver
+COMPILED_SOURCES := extract ops/brightcart_ops sqlmesh signals macros bench config.py
 
 .PHONY: help setup system-deps venv meltano-install lint typecheck pytest test demo sources-up sources-down lock bench clean
 
@@ -32,19 +35,30 @@ system-deps:
 	  else echo "missing Debian packages:$$missing (install them with apt-get as root)"; fi; \
 	fi
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed $(VENV)/.compiled
 
 $(VENV)/.installed: requirements/dev.lock pyproject.toml $(wildcard extract/*/pyproject.toml)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(UV) || $(BIN)/pip install -q uv==0.13.8
-	$(UV) pip install -q --python $(BIN)/python -r requirements/dev.lock
-	$(UV) pip install -q --python $(BIN)/python --no-deps -e . $(foreach d,$(PLUGIN_DIRS),-e $(d))
+	$(UV) pip install -q --compile-bytecode --python $(BIN)/python -r requirements/dev.lock
+	$(UV) pip install -q --compile-bytecode --python $(BIN)/python --no-deps -e . -e $(WORLD_DIR) $(foreach d,$(PLUGIN_DIRS),-e $(d))
+	@touch $@
+
+# A venv installed before --compile-bytecode (uv compiles only what it installs) is compiled once.
+# Like uv's own compile step, a file that does not compile (a package's Python 2 test data) is
+# left to the interpreter, hence the `|| true`.
+$(VENV)/.compiled: $(VENV)/.installed
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib >/dev/null || true
 	@touch $@
 
 meltano-install: $(VENV)/.meltano-installed
 
-$(VENV)/.meltano-installed: $(VENV)/.installed meltano.yml $(wildcard extract/*/pyproject.toml)
+# PYTHONDONTWRITEBYTECODE=1 is set on these machines, so nothing compiles itself on import: the
+# venvs install compiled (--compile-bytecode here and in every plugin's pip_url), and our own
+# editable sources, which every plugin environment imports, are compiled here once.
+$(VENV)/.meltano-installed: $(VENV)/.installed $(VENV)/.compiled meltano.yml requirements/runtime.lock $(wildcard extract/*/pyproject.toml)
 	@if [ -f meltano.yml ]; then $(BIN)/meltano install; fi
+	$(BIN)/python -m compileall -q -j 0 $(COMPILED_SOURCES) >/dev/null
 	@touch $@
 
 lock:
@@ -55,6 +69,7 @@ lock:
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: venv
 	$(BIN)/mypy

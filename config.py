@@ -11,6 +11,7 @@ import os
 from sqlmesh.core.config import Config, LinterConfig, ModelDefaultsConfig
 from sqlmesh.core.notification_target import NotificationTarget
 
+from brightcart_sqlmesh.gate import GatedSchedulerConfig
 from brightcart_sqlmesh.gateways import gateways
 
 os.environ.setdefault("SQLMESH__DISABLE_ANONYMIZED_ANALYTICS", "1")
@@ -45,6 +46,8 @@ config = Config(
         rules={"redshiftportablefunctions", "incrementalmodelcontract", "ambiguousorinvalidcolumn"},
     ),
     notification_targets=_notification_targets(),
+    # Prod plans are applied only with an approved review (brightcart_ops.review.gate).
+    default_scheduler=GatedSchedulerConfig(),
     # Old model versions stay queryable long enough to reproduce any closed month
     # (`brightcart reproduce`); dev environments expire after two weeks.
     snapshot_ttl="in 3 years",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import lanes, report, transform
+from bench import bulk_table, lanes, report, transform
 from bench.figures import Results, Step
 from bench.proc import Measured
 from bench.scaleout import (
@@ -58,6 +58,20 @@ def parse_args() -> argparse.Namespace:
         help="take section 1 from the existing bench/out/results.md; only load the data",
     )
     parser.add_argument("--keep", action="store_true", help="keep the bench_ databases")
+    parser.add_argument(
+        "--bulk-rows",
+        type=int,
+        default=2_000_000,
+        help="rows of the one-table section (our shop lane vs dlt and COPY); 0 skips it",
+    )
+    parser.add_argument(
+        "--only-bulk", action="store_true", help="run the one-table section alone (~5 min)"
+    )
+    parser.add_argument(
+        "--only-lanes",
+        action="store_true",
+        help="the main world's section 1 alone (lanes and peers; no plan, cycle or restate)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.scale, args.days, args.history_days, args.history_scale = 0.002, 1, "1,3", 0.002
@@ -102,6 +116,8 @@ def main_world(args: argparse.Namespace, results: Results, cycle_rows: dict[str,
             if spec.lane == "events":
                 say("events baseline: DuckDB read_json")
                 results.figures.append(lanes.events_peer(world))
+        if args.only_lanes:
+            return
         say("sqlmesh plan prod (initial backfill)")
         plan = transform.plan_prod(world)
         results.cycle.append(Step.of("before the cycle: sqlmesh plan prod (backfill)", plan))
@@ -282,9 +298,10 @@ def main() -> None:
     os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
     results = Results(args.scale, args.days, f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}")
     results.notes.append(
-        "rows/s = rows landed ÷ wall seconds. Lane figures include process start-up; "
-        "'marginal' subtracts the wall time of a rerun with nothing new. Baseline seconds are "
-        "timed inside their process (start-up excluded). CPU s = user+system of the measured "
+        "rows/s = rows landed ÷ wall seconds. Every lane and every peer is a whole process "
+        "(start-up included), started from the same data; 'warm' repeats a run into a fresh "
+        "destination; a peer's in-process rate is in its note. 'marginal' subtracts the wall "
+        "time of a rerun with nothing new. CPU s = user+system of the measured "
         "process tree, not of the PostgreSQL, S3 or Salesforce servers."
     )
     results.notes.append(f"load average (1 min) at the start: {os.getloadavg()[0]:.1f}")
@@ -294,13 +311,21 @@ def main() -> None:
         first = previous.splitlines()[2] if len(previous.splitlines()) > 2 else ""
         results.notes.append(f"section 1 measured in an earlier run ({first.strip()})")
     cycle_rows: dict[str, int] = {}
+    if args.bulk_rows > 0 and not args.only_history:
+        say(f"one table of {args.bulk_rows:,} rows: our shop lane, dlt + connectorx, COPY")
+        results.figures += bulk_table.run(args.bulk_rows, keep=args.keep)
+        write(results)
+    if args.only_bulk:
+        text = write(results, final=True)
+        print(text)
+        return
     if args.only_history:
         results.notes.append("--only-history: sections 1, 2 and 4 not measured in this run")
     else:
         main_world(args, results, cycle_rows)
         scale_out(results, args, cycle_rows)
         write(results)
-    if not args.no_history:
+    if not args.no_history and not args.only_lanes:
         history(args, results)
     else:
         results.history.append(

@@ -9,9 +9,10 @@ from pathlib import Path
 from bench.figures import Step
 from bench.proc import Measured
 from bench.world import World, bin_path
+from brightcart_ops.registry import registry
 from brightcart_world.settings import REPO_ROOT
 
-LANES = ["shop", "events", "marketing", "crm"]
+LANES = list(registry().lanes)  # the lane registry (meltano.yml), in declaration order
 # Unit tests and the linter are checked by `make test`; the benchmark measures the backfill only.
 PLAN_FLAGS = ["--auto-apply", "--no-prompts", "--skip-tests", "--skip-linter"]
 MODEL_NAME = re.compile(r"MODEL\s*\(\s*name\s+([\w.]+)", re.IGNORECASE)

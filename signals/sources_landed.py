@@ -8,7 +8,8 @@ from datetime import datetime
 
 from sqlmesh import DatetimeRanges, ExecutionContext, signal
 
-LOAD_LOG = "raw_meta.load_log"
+from brightcart_ops.landed import HIGH_WATER_MARKS_SQL
+from brightcart_ops.registry import registry
 
 
 def _as_utc(value: t.Any) -> datetime | None:
@@ -22,20 +23,17 @@ def _as_utc(value: t.Any) -> datetime | None:
 
 
 # How far past its newest landed record a lane is known to be complete: each source writes a
-# heartbeat at least this often (shop.heartbeat and the campaign cost sync at hh:59:59, event
-# traffic every minute, one ad-spend file per day), so a high-water mark of 10:59:59 on the shop
-# lane means every change before 11:00 has landed.
-# (Plain numbers: SQLMesh stores the globals a signal uses with the model, by their repr.)
-HEARTBEAT_SECONDS = {"shop": 1, "crm": 1, "events": 60, "marketing": 86_400}
+# heartbeat at least this often (the lane registry's heartbeat_seconds, in meltano.yml), so a
+# high-water mark of 10:59:59 on the shop lane means every change before 11:00 has landed. The
+# mark itself is defined once, in brightcart_ops.landed.
+# (Plain values: SQLMesh stores the globals a signal uses with the model, by their repr.)
+HEARTBEAT_SECONDS = registry().heartbeat_seconds()
 
 
 def lane_high_water_marks(context: ExecutionContext, lanes: list[str]) -> dict[str, datetime]:
-    """max(high_water_mark) over succeeded load log rows, per lane."""
+    """max(high_water_mark) over succeeded load log rows plus the heartbeat, per lane."""
     listed = ", ".join("'" + lane.replace("'", "''") + "'" for lane in lanes)
-    rows = context.engine_adapter.fetchall(
-        f"SELECT lane, MAX(high_water_mark) FROM {LOAD_LOG} "
-        f"WHERE status = 'succeeded' AND lane IN ({listed}) GROUP BY lane"
-    )
+    rows = context.engine_adapter.fetchall(HIGH_WATER_MARKS_SQL.format(lanes=listed))
     marks: dict[str, datetime] = {}
     for lane, mark in rows:
         landed = _as_utc(mark)

@@ -14,7 +14,6 @@ may thus be paged a second time; the replay then folds the second raise into the
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any, Protocol
 
 from brightcart_ops.journal import OpsJournal, from_json_time
 from brightcart_ops.opslog import SCHEMA, ensure, new_id, utcnow
+from brightcart_ops.settings import load as load_settings
 from brightcart_ops.warehouse import Warehouse, WarehouseLocked
 
 ALERTS_DDL = f"""
@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.alerts (
     alert_id VARCHAR NOT NULL,
     incident_key VARCHAR NOT NULL,    -- what is wrong and where, stable across retries
     kind VARCHAR NOT NULL,            -- lane_failure, upstream_outage, sla_at_risk, sla_breached,
-                                      -- audit_failure, reconciliation_mismatch, budget
+                                      -- audit_failure, reconciliation_mismatch, budget,
+                                      -- change_control
     severity VARCHAR NOT NULL,        -- warning, critical
     subject VARCHAR NOT NULL,
     detail VARCHAR,
@@ -48,6 +49,7 @@ RUNBOOKS = {
     "audit_failure": "blocking-audit-failure.md",
     "reconciliation_mismatch": "reconciliation-mismatch.md",
     "budget": "budget.md",
+    "change_control": "reviewed-changes.md",
 }
 KINDS = set(RUNBOOKS)
 
@@ -136,11 +138,11 @@ class SnsSink:
 
 
 def default_sink() -> Sink:
-    topic = os.environ.get("BRIGHTCART_ALERT_TOPIC_ARN")
-    if topic:
-        return SnsSink(topic)
-    home = Path(os.environ.get("BRIGHTCART_HOME") or Path.cwd() / ".local")
-    return LocalSink(home / "alerts.jsonl")
+    """SNS when the settings name a topic (BRIGHTCART_ALERT_TOPIC_ARN), else the local file."""
+    settings = load_settings()
+    if settings.alert_topic_arn:
+        return SnsSink(settings.alert_topic_arn)
+    return LocalSink(settings.home / "alerts.jsonl")
 
 
 class Alerter:

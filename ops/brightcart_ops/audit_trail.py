@@ -26,9 +26,9 @@ from tenacity import retry, stop_after_attempt, wait_exponential
 
 from brightcart_ops.opslog import SCHEMA, ensure, new_id, utcnow
 from brightcart_ops.runtime import PROJECT_ROOT
+from brightcart_ops.settings import Settings
+from brightcart_ops.settings import load as load_settings
 from brightcart_ops.warehouse import Warehouse
-from brightcart_world.settings import Settings
-from brightcart_world.settings import load as load_settings
 
 AUDIT_DDL = f"""
 CREATE TABLE IF NOT EXISTS {SCHEMA}.audit_trail (
@@ -102,14 +102,11 @@ def identity(environment: str) -> tuple[str, str]:
     return getpass.getuser(), "os"
 
 
-def git_commit() -> str:
-    """BRIGHTCART_GIT_COMMIT (set in the container image), else `git rev-parse HEAD`."""
-    pinned = os.environ.get("BRIGHTCART_GIT_COMMIT")
-    if pinned:
-        return pinned
+def git_output(*args: str) -> str:
+    """`git <args>` in the project, stripped; unknown when git or the repository is missing."""
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
+            ["git", *args],
             cwd=PROJECT_ROOT,
             capture_output=True,
             text=True,
@@ -119,6 +116,11 @@ def git_commit() -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return out.stdout.strip() or "unknown"
+
+
+def git_commit() -> str:
+    """BRIGHTCART_GIT_COMMIT (set in the container image), else `git rev-parse HEAD`."""
+    return os.environ.get("BRIGHTCART_GIT_COMMIT") or git_output("rev-parse", "HEAD")
 
 
 def snapshot_records(snapshots: Iterable[Any]) -> list[dict[str, str]]:

@@ -19,113 +19,73 @@ inserts nothing, and restating the same interval recomputes the same rows: idemp
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from brightcart_ops.lanes import rows_loaded_since
+from brightcart_ops.landed import rows_loaded_since
 from brightcart_ops.meltano_window import (
-    SHOP_TABLES,
-    WindowRun,
+    env_prefix,
     loader_window,
     postgres_window,
     range_clause,
-    run_window,
+    window_columns,
 )
 from brightcart_ops.opslog import utcnow
+from brightcart_ops.registry import Lane, registry
 from brightcart_ops.restate import restate
+from brightcart_ops.runner import Window, run_window
+from brightcart_ops.settings import Settings
 from brightcart_ops.warehouse import Warehouse
-from brightcart_world.settings import Settings
+
+ALL = "all"
+
+
+def overrides(lane: Lane, start: datetime, end: datetime) -> dict[str, str]:
+    """Meltano environment overrides bounding the lane's job to [start, end), per the
+    registry's `backfill.bound` of the lane."""
+    bound = lane.backfill
+    if bound.bound == "tap_where":
+        columns = window_columns(lane)
+        clauses = {
+            s.table: range_clause(columns[s.name], [(start, end)])
+            for s in lane.streams
+            if s.name in columns
+        }
+        return postgres_window(lane.extractor, lane, clauses)
+    tap = env_prefix(lane.extractor)
+    if bound.bound == "tap_dates":
+        return {f"{tap}_START_DATE": start.isoformat(), f"{tap}_END_DATE": end.isoformat()}
+    if bound.precision == "day":  # an ISO date column: compared with the window's days
+        first, after = start.date().isoformat(), end.date().isoformat()
+    else:
+        seconds = "%Y-%m-%dT%H:%M:%S"
+        first, after = start.strftime(seconds), end.strftime(seconds)
+    rows = loader_window(lane.loader, window_columns(lane), first, after)
+    return {f"{tap}_START_DATE": start.isoformat(), **rows}
 
 
 @dataclass(frozen=True)
 class Source:
+    """A lane as backfill sees it: its job, the models restated, its window overrides."""
+
     name: str
     job: str
     models: tuple[str, ...]  # restated for the window (SQLMesh adds their downstream)
-    overrides: Callable[[datetime, datetime], dict[str, str]]
+    lane: Lane
+
+    def overrides(self, start: datetime, end: datetime) -> dict[str, str]:
+        return overrides(self.lane, start, end)
 
 
-def _shop(start: datetime, end: datetime) -> dict[str, str]:
-    clause = range_clause("updated_at", [(start, end)])
-    return postgres_window("tap-postgres", {t: clause for t in SHOP_TABLES})
-
-
-CRM_OBJECTS = ("Account", "Contact", "Lead", "Campaign", "CampaignMember", "Opportunity")
-ALL = "all"
-
-
-def _events(start: datetime, end: datetime) -> dict[str, str]:
+def sources() -> dict[str, Source]:
+    """Every lane of the registry, in declaration order."""
     return {
-        "TAP_BRIGHTCART_EVENTS_START_DATE": start.isoformat(),
-        "TAP_BRIGHTCART_EVENTS_END_DATE": end.isoformat(),
+        lane.name: Source(lane.name, lane.job, lane.models, lane)
+        for lane in registry().lanes.values()
     }
-
-
-def _marketing(start: datetime, end: datetime) -> dict[str, str]:
-    # The spend file's `date` column is an ISO date: compared with the window's days.
-    rows = loader_window(
-        "target-redshift--marketing",
-        {"ad_spend": "date"},
-        start.date().isoformat(),
-        end.date().isoformat(),
-    )
-    return {"TAP_S3_CSV_START_DATE": start.isoformat(), **rows}
-
-
-def _crm(start: datetime, end: datetime) -> dict[str, str]:
-    seconds = "%Y-%m-%dT%H:%M:%S"
-    rows = loader_window(
-        "target-redshift--crm",
-        dict.fromkeys(CRM_OBJECTS, "SystemModstamp"),
-        start.strftime(seconds),
-        end.strftime(seconds),
-    )
-    return {"TAP_SALESFORCE_START_DATE": start.isoformat(), **rows}
-
-
-SOURCES: dict[str, Source] = {
-    s.name: s
-    for s in (
-        Source(
-            "shop",
-            "shop-lane",
-            tuple(f"staging.stg_shop__{t}" for t in SHOP_TABLES),
-            _shop,
-        ),
-        Source(
-            "events",
-            "events-lane",
-            ("staging.stg_events__events", "staging.stg_events__quarantine"),
-            _events,
-        ),
-        Source(
-            "marketing",
-            "marketing-lane",
-            ("staging.stg_marketing__ad_spend",),
-            _marketing,
-        ),
-        Source(
-            "crm",
-            "crm-lane",
-            tuple(
-                f"staging.stg_crm__{t}"
-                for t in (
-                    "accounts",
-                    "contacts",
-                    "leads",
-                    "campaigns",
-                    "campaign_members",
-                    "opportunities",
-                )
-            ),
-            _crm,
-        ),
-    )
-}
 
 
 @dataclass
@@ -146,11 +106,12 @@ def backfill(
     console: Console | None = None,
 ) -> BackfillResult:
     """Re-extract `source` (or `all`) for [start, end) and restate its models for those days."""
-    if source != ALL and source not in SOURCES:
-        raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)} or {ALL}")
+    known = sources()
+    if source != ALL and source not in known:
+        raise ValueError(f"unknown source {source!r}; choose one of {', '.join(known)} or {ALL}")
     if end <= start:
         raise ValueError(f"--end {end} must be after --start {start} (the end is exclusive)")
-    specs = list(SOURCES.values()) if source == ALL else [SOURCES[source]]
+    specs = list(known.values()) if source == ALL else [known[source]]
     window = (datetime.combine(start, time.min, UTC), datetime.combine(end, time.min, UTC))
     warehouse = Warehouse(settings)
     inserted: dict[str, int] = {}
@@ -166,12 +127,11 @@ def backfill(
             started = utcnow()
             run_window(
                 settings,
-                WindowRun(
-                    spec.job,
+                spec.job,
+                Window(
+                    f"backfill-{start}-{end}",
                     env=spec.overrides(*window),
-                    args=["--full-refresh", "--state-id-suffix", "backfill"],
-                    label=f"backfill-{start}-{end}",
-                    lane=spec.name,
+                    args=("--full-refresh", "--state-id-suffix", "backfill"),
                 ),
                 environment,
             )

@@ -1,48 +1,103 @@
-"""The `brightcart` command: one entry point for running the pipeline."""
+"""The `brightcart` command: one entry point for running the pipeline.
+
+Production's command has what a scheduled task and an operator need (`run`, `lane`, `transform`,
+`status`, `publish`, finance operations, `env`, `lineage`). Commands of the local world (`world`,
+`sources`, `demo`) are mounted from the `brightcart.commands` entry-point group, which only the
+dev-only `brightcart-world` distribution registers: production's image simply lacks them.
+"""
 
 from __future__ import annotations
 
 import shlex
+from importlib.metadata import entry_points
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from brightcart_ops import finance_cli, status
-from brightcart_ops.lanes import JOBS, LANES, run_lane
+from brightcart_ops.lanes import run_lane
 from brightcart_ops.publish.cli import publish_app
+from brightcart_ops.registry import registry
+from brightcart_ops.review import cli as review_cli
+from brightcart_ops.runner import run_job
 from brightcart_ops.runtime import step_env
-from brightcart_world.generator.cli import app as world_app
-from brightcart_world.settings import load as load_settings
-from brightcart_world.sources.cli import app as sources_app
+from brightcart_ops.settings import load as load_settings
+
+COMMAND_GROUP = "brightcart.commands"
 
 app = typer.Typer(help="BrightCart analytics pipeline.", no_args_is_help=True)
-app.add_typer(sources_app, name="sources")
-app.add_typer(world_app, name="world")
 lane_app = typer.Typer(help="Run extraction lanes (Meltano jobs), locked and retried.")
 app.add_typer(lane_app, name="lane")
 app.add_typer(publish_app, name="publish")
 app.command("status")(status.command)
 finance_cli.register(app)
+review_cli.register(app)
 console = Console()
 
-LANE_NAMES = ", ".join(LANES)
-ENVIRONMENT = typer.Option("dev", "--environment", "-e", help="Meltano environment: dev, ci, prod")
+ENVIRONMENT = typer.Option(
+    None,
+    "--environment",
+    "-e",
+    help="Meltano environment: dev, ci, prod (default: MELTANO_ENVIRONMENT, else dev)",
+)
+
+
+def mount_extensions(parent: typer.Typer) -> list[str]:
+    """Mount the Typer apps other installed distributions register under COMMAND_GROUP."""
+    mounted = []
+    for entry in entry_points(group=COMMAND_GROUP):
+        parent.add_typer(entry.load(), name=entry.name)
+        mounted.append(entry.name)
+    return mounted
+
+
+mount_extensions(app)
 
 
 @app.command("env")
-def env_command(environment: str = ENVIRONMENT) -> None:
-    """Print `export` lines so a shell can call meltano or sqlmesh directly."""
+def env_command(environment: str | None = ENVIRONMENT) -> None:
+    """Print `export` lines so a shell can call meltano or sqlmesh directly.
+
+    Only what Meltano and SQLMesh read: addresses, the local world's credentials and endpoints
+    (from $BRIGHTCART_HOME/secrets/world.env), never an HTTP proxy or a CA bundle."""
     for key, value in sorted(step_env(load_settings(), environment).items()):
         typer.echo(f"export {key}={shlex.quote(value)}")
 
 
+@app.command("run")
+def run_command(
+    job: str = typer.Argument(..., help="a Meltano job of meltano.yml (shop-lane, transform, ...)"),
+    environment: str | None = ENVIRONMENT,
+    attempts: int | None = typer.Option(None, help="tries (default: the job's, meltano.yml)"),
+    timeout: float | None = typer.Option(
+        None, help="seconds one attempt may take (default: the job's, meltano.yml)"
+    ),
+) -> None:
+    """Run one Meltano job as its schedule does: the command of every scheduled task.
+
+    Lock, attempt timeout, retries with backoff, leftover sweep, run record, one alert per
+    incident and the LaneFailed metric; exits 1 when the job failed."""
+    settings = load_settings()
+    known = registry(settings.meltano_yml)
+    if job not in known.jobs:
+        raise typer.BadParameter(f"unknown job {job!r}; choose from {', '.join(known.jobs)}")
+    result = run_job(settings, job, environment, attempts=attempts, timeout_seconds=timeout)
+    console.print(
+        f"{result.job}: {result.status} after {result.attempts} attempt(s), "
+        f"{result.rows_loaded} rows, landed up to {result.high_water_mark or '-'}"
+    )
+    if result.error and result.status != "succeeded":
+        console.print(result.error[-1500:], markup=False)
+    raise typer.Exit(result.exit_code)
+
+
 @lane_app.command("run")
 def lane_run(
-    lanes: list[str] = typer.Argument(None, help=f"lanes to run: {LANE_NAMES} (all)"),
-    environment: str = ENVIRONMENT,
-    attempts: int = typer.Option(3, help="tries before the lane is reported failed"),
-    backoff: float = typer.Option(5.0, help="seconds before the first retry (then doubling)"),
+    lanes: list[str] = typer.Argument(None, help="lanes (or lane jobs) to run (all lanes)"),
+    environment: str | None = ENVIRONMENT,
+    attempts: int | None = typer.Option(None, help="tries before the lane is reported failed"),
+    backoff: float | None = typer.Option(None, help="seconds before the first retry (doubling)"),
     timeout: float | None = typer.Option(
         None,
         help="seconds one attempt may take before its process group is killed "
@@ -51,18 +106,20 @@ def lane_run(
 ) -> None:
     """Run lanes one after another; a failed lane does not stop the others."""
     settings = load_settings()
-    names = lanes or list(LANES)
-    unknown = [n for n in names if n not in LANES and n not in JOBS]
+    known = registry(settings.meltano_yml)
+    names = lanes or list(known.lanes)
+    lane_jobs = {n for n, j in known.jobs.items() if j.lane}
+    unknown = [n for n in names if n not in known.lanes and n not in lane_jobs]
     if unknown:
-        raise typer.BadParameter(f"unknown lane {unknown}; choose from {', '.join(LANES)}")
+        raise typer.BadParameter(f"unknown lane {unknown}; choose from {', '.join(known.lanes)}")
     table = Table("lane", "job", "status", "attempts", "rows", "landed up to")
     failed = False
     for name in names:
-        job = LANES[name].job if name in LANES else name
+        job = known.lanes[name].job if name in known.lanes else name
         result = run_lane(
             settings,
             job,
-            environment,
+            environment or settings.environment,
             attempts=attempts,
             backoff_seconds=backoff,
             timeout_seconds=timeout,
@@ -82,30 +139,33 @@ def lane_run(
 
 
 @app.command("transform")
-def transform_command(environment: str = ENVIRONMENT) -> None:
-    """`sqlmesh run prod`: models wait for their lanes through signals; publish follows success."""
+def transform_command(
+    environment: str | None = ENVIRONMENT,
+    check_slas: bool = typer.Option(
+        True,
+        "--check-slas/--no-check-slas",
+        help="after the run, check freshness and SLAs: alerts, FreshnessLagMinutes, "
+        "SourceUnreachable",
+    ),
+) -> None:
+    """`sqlmesh run prod`: models wait for their lanes through signals; publish follows success.
+
+    Then the freshness and SLA check (`brightcart status --check`), so the hourly run keeps the
+    freshness metric the stack's alarms watch."""
     from brightcart_ops.transform import run_sqlmesh
 
-    result = run_sqlmesh(load_settings(), ["run", "prod"], environment)
-    console.print(result.output_tail)
+    settings = load_settings()
+    result = run_sqlmesh(settings, ["run", "prod"], environment or settings.environment)
+    console.print(result.output_tail, markup=False)
+    if check_slas:
+        from brightcart_ops.status import check_slas as check
+
+        try:
+            for key in check():
+                console.print(f"alert raised: {key}", markup=False)
+        except Exception as error:  # noqa: BLE001 - the run's outcome is the exit code
+            console.print(f"the SLA check failed: {type(error).__name__}: {error}", markup=False)
     raise typer.Exit(result.exit_code)
-
-
-@app.command("demo")
-def demo_command(
-    start: str = typer.Option("2026-11-01", help="first generated day (UTC)"),
-    days: int = typer.Option(7, help="days of history to generate"),
-    hours: int = typer.Option(2, help="hourly cycles to run after the first build"),
-    scale: float = typer.Option(0.002, help="1.0 = 1:100 of production"),
-    seed: int = typer.Option(42, help="generator seed"),
-) -> None:
-    """Run the pipeline end to end on a fresh local world, then stop everything."""
-    from datetime import UTC, datetime
-
-    from brightcart_ops.demo import run_demo
-
-    first = datetime.fromisoformat(start).replace(tzinfo=UTC)
-    run_demo(load_settings(), first, days, hours, scale, seed)
 
 
 @app.command("lineage")
@@ -141,7 +201,7 @@ def ui_command(
 ) -> None:
     """SQLMesh's UI with column lineage drawn through CTEs (see brightcart_ops.lineage_ui)."""
     from brightcart_ops.lineage_ui import UI_MODES, serve
-    from brightcart_ops.runtime import PROJECT_ROOT
+    from brightcart_ops.settings import PROJECT_ROOT
 
     if mode not in UI_MODES:
         raise typer.BadParameter(

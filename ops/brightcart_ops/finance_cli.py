@@ -6,13 +6,19 @@ Mounted on the `brightcart` command with `register(app)`; `app` here runs them o
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from brightcart_ops.runtime import PROJECT_ROOT
+from brightcart_ops.settings import load as load_settings
 from brightcart_ops.warehouse import Warehouse
-from brightcart_world.settings import load as load_settings
+
+if TYPE_CHECKING:
+    from brightcart_ops.closing.reproduce import MonthReproduction
 
 app = typer.Typer(help="Finance operations: reconciliation, backfill, retention, month close.")
 console = Console()
@@ -136,24 +142,57 @@ def close_month_command(
 
 
 @app.command("reproduce")
-def reproduce_command(month: str = typer.Argument(..., help="YYYY-MM")) -> None:
-    """Recompute a closed month from its recorded model version; exit 1 on any difference."""
+def reproduce_command(
+    month: str = typer.Argument(..., help="YYYY-MM"),
+    gateway: str = typer.Option("local", help="SQLMesh gateway holding the prod state"),
+    project: Path = typer.Option(PROJECT_ROOT, help="the SQLMesh project (like sqlmesh --paths)"),
+) -> None:
+    """Rebuild a closed month's finance marts from raw with the model versions recorded at close
+    and compare the artifacts byte for byte; check the frozen figures. Exit 1 on any difference."""
+    from brightcart_ops.closing.reproduce import ReproduceError, reproduce_month
     from brightcart_ops.month_close import CloseError, reproduce
 
+    warehouse = Warehouse(load_settings())
     try:
-        result = reproduce(month, Warehouse(load_settings()))
+        frozen = reproduce(month, warehouse)
     except CloseError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{exc}[/red]", soft_wrap=True)
         raise typer.Exit(2) from exc
     console.print(
-        f"recorded {result.recorded_checksum}\nfrozen   {result.frozen_checksum}\n"
-        f"recomputed {result.recomputed_checksum}"
+        f"frozen figures: recorded {frozen.recorded_checksum}\n"
+        f"                frozen   {frozen.frozen_checksum}\n"
+        f"                recomputed {frozen.recomputed_checksum}"
     )
-    if not result.ok:
-        for line in result.diff:
-            console.print(f"[red]{line}[/red]")
+    for line in frozen.diff:
+        console.print(f"[red]{line}[/red]", soft_wrap=True)
+    try:
+        rebuilt = reproduce_month(month, warehouse, project=project, gateway=gateway)
+    except ReproduceError as exc:
+        console.print(f"[red]rebuild from raw not possible: {exc}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    _print_rebuild(rebuilt)
+    if not (frozen.ok and rebuilt.identical):
         raise typer.Exit(1)
     console.print(f"{month} reproduces exactly")
+
+
+def _print_rebuild(rebuilt: MonthReproduction) -> None:
+    console.print(f"{rebuilt.month} rebuilt from raw with the versions of close {rebuilt.close_id}")
+    for m in rebuilt.models:
+        verdict = "identical" if m.identical else "[red]DIFFERENT[/red]"
+        console.print(
+            f"  {m.model}: rows {m.recorded_rows} at close, {m.reproduced_rows} rebuilt; sha256 "
+            f"{m.recorded_sha256} at close, {m.reproduced_sha256} rebuilt: {verdict}",
+            soft_wrap=True,
+        )
+    for m in rebuilt.models:
+        for line in m.differences[:50]:
+            console.print(f"[red]{m.model}: {line}[/red]", soft_wrap=True)
+        if len(m.differences) > 50:
+            console.print(f"[red]{m.model}: ... {len(m.differences) - 50} more[/red]")
+    for raw, rows in sorted(rebuilt.late_raw_rows.items()):
+        console.print(f"{raw}: {rows} rows landed after the close", soft_wrap=True)
+    console.print(f"artifacts and differences: {rebuilt.folder}", soft_wrap=True)
 
 
 def register(parent: typer.Typer) -> None:

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from brightcart_ops.settings import load as load_settings
+
 
 class LockBusy(RuntimeError):
     """Another run holds the lock."""
@@ -33,7 +35,7 @@ def lane_lock(name: str, home: Path) -> Iterator[int | None]:
     Yields the file descriptor of a file lock (None for an advisory lock): a child process that
     inherits it keeps the lock held for as long as it lives.
     """
-    dsn = os.environ.get("BRIGHTCART_LOCK_DSN")
+    dsn = load_settings().lock_dsn
     if dsn:
         import psycopg
 

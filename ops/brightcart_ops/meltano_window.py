@@ -1,4 +1,4 @@
-"""Run a Meltano job over a bounded window without touching the lane's incremental state.
+"""Meltano overrides that bound a job to a window without touching the lane's incremental state.
 
 Reconciliation repairs and backfills narrow an existing job through Meltano's environment
 overrides (checked with `meltano config list`):
@@ -9,7 +9,8 @@ overrides (checked with `meltano config list`):
   get `__key_properties__: []`, because singer-sdk rejects an alias map whose key column is not
   in a deselected stream's (empty) schema.
 
-Backfills also pass `--full-refresh --state-id-suffix <name>`: Meltano then ignores and writes
+Both run through the job runner (runner.py: `run_window`) under the job's lock. Backfills also
+pass `--full-refresh --state-id-suffix <name>`: Meltano then ignores and writes
 a separate state id, so the hourly lane's bookmark is never moved back.
 
 Taps that only know a start (tap-salesforce, tap-s3-csv) are bounded at the loader instead:
@@ -20,44 +21,10 @@ column falls in the window (`loader_window`); the others are read but never reac
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
-
-from brightcart_ops.lanes import JOBS, Lane, attempt_timeout, meltano_run_dir
-from brightcart_ops.locks import lane_lock
-from brightcart_ops.opslog import PipelineRun, record_run, utcnow
-from brightcart_ops.run_files import sweep_leftovers
-from brightcart_ops.runtime import meltano_bin, run_logged, step_env
-from brightcart_ops.warehouse import Warehouse
-from brightcart_world.settings import Settings
-
-SHOP_TABLES = (
-    "customers",
-    "sellers",
-    "products",
-    "orders",
-    "order_items",
-    "payments",
-    "refunds",
-    "heartbeat",
-)
-
-
-class WindowRunFailed(RuntimeError):
-    """A windowed Meltano run failed after its retries."""
-
-
-@dataclass
-class WindowRun:
-    job: str
-    env: dict[str, str] = field(default_factory=dict)
-    args: list[str] = field(default_factory=list)
-    label: str = ""
-    lane: str = "shop"
+from brightcart_ops.registry import Lane
 
 
 def env_prefix(plugin: str) -> str:
@@ -76,69 +43,28 @@ def range_clause(column: str, windows: list[tuple[datetime, datetime]]) -> str:
     )
 
 
-def postgres_window(plugin: str, clauses: dict[str, str]) -> dict[str, str]:
-    """Overrides that make a tap-postgres plugin read only the given tables, filtered."""
+def postgres_window(plugin: str, lane: Lane, clauses: dict[str, str]) -> dict[str, str]:
+    """Overrides that make a tap-postgres plugin read only the given raw tables, filtered.
+
+    `clauses` maps raw table names of `lane` to a WHERE clause; the lane's other streams are
+    deselected."""
     prefix = env_prefix(plugin)
-    options = {f"shop-{t}": {"custom_where_clauses": [clause]} for t, clause in clauses.items()}
+    streams = {s.table: s.name for s in lane.streams}
+    unknown = sorted(set(clauses) - set(streams))
+    if unknown:
+        raise ValueError(f"{unknown} are not tables of the {lane.name} lane ({sorted(streams)})")
+    options = {streams[t]: {"custom_where_clauses": [clause]} for t, clause in clauses.items()}
     maps = {
-        f"shop-{t}": {"__alias__": t}
-        if t in clauses
-        else {"__alias__": t, "__key_properties__": []}
-        for t in SHOP_TABLES
+        s.name: {"__alias__": s.table}
+        if s.table in clauses
+        else {"__alias__": s.table, "__key_properties__": []}
+        for s in lane.streams
     }
     return {
-        f"{prefix}__SELECT": json.dumps([f"shop-{t}.*" for t in clauses]),
+        f"{prefix}__SELECT": json.dumps([f"{streams[t]}.*" for t in clauses]),
         f"{prefix}_STREAM_OPTIONS": json.dumps(options),
         f"{prefix}_STREAM_MAPS": json.dumps(maps),
     }
-
-
-def _attempt(
-    command: list[str], env: dict[str, str], log_path: Path, timeout: float, lock_fd: int | None
-) -> None:
-    keep = () if lock_fd is None else (lock_fd,)
-    code, tail = run_logged(command, env, log_path, timeout_seconds=timeout, keep_fds=keep)
-    if code != 0:
-        raise WindowRunFailed(
-            f"`{' '.join(command[1:])}` exited with {code}; see {log_path}. Last lines:\n" + tail
-        )
-
-
-def run_window(
-    settings: Settings, run: WindowRun, environment: str = "dev", attempts: int = 3
-) -> None:
-    """Run the job once under the job's lock, retried with backoff; recorded in pipeline_runs."""
-    env = {**os.environ, **step_env(settings, environment), **run.env}
-    command = [meltano_bin(), "--environment", environment, "run", *run.args, run.job]
-    log_path = settings.home / "logs" / f"{run.job}.{run.label or 'window'}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    record = PipelineRun(f"{run.job}:{run.label or 'window'}", run.lane, environment, 1, utcnow())
-    lane = JOBS.get(run.job) or Lane(run.lane, run.job, run.lane)
-    timeout = attempt_timeout(lane)
-    run_dir = meltano_run_dir(env)
-    try:
-        with lane_lock(run.job, settings.home) as lock_fd:
-            try:
-                for attempt in Retrying(
-                    stop=stop_after_attempt(attempts),
-                    wait=wait_exponential(multiplier=2, max=30),
-                    retry=retry_if_exception_type(WindowRunFailed),
-                    reraise=True,
-                ):
-                    with attempt:
-                        record.attempt = attempt.retry_state.attempt_number
-                        sweep_leftovers(run.job, lane.name, run_dir, settings.home)
-                        _attempt(command, env, log_path, timeout, lock_fd)
-            finally:
-                sweep_leftovers(run.job, lane.name, run_dir, settings.home)
-        record.status = "succeeded"
-    except Exception as exc:
-        record.status = "failed"
-        record.error = str(exc)[-2000:]
-        raise
-    finally:
-        record.finished_at = utcnow()
-        record_run(Warehouse(settings), record)
 
 
 def text_range_filter(column: str, start: str, end: str) -> str:
@@ -163,3 +89,11 @@ def loader_window(plugin: str, columns: dict[str, str], start: str, end: str) ->
         for stream, column in columns.items()
     }
     return {f"{env_prefix(plugin)}_STREAM_MAPS": json.dumps(maps)}
+
+
+def window_columns(lane: Lane, streams: Iterable[str] | None = None) -> dict[str, str]:
+    """Stream name -> the column that bounds a window, for the lane's streams that have one."""
+    wanted = set(streams) if streams is not None else None
+    return {
+        s.name: s.window for s in lane.streams if s.window and (wanted is None or s.name in wanted)
+    }

@@ -201,6 +201,10 @@ def close_month(
                 digest,
             ),
         )
+    # Each finance mart's month as a byte-exact artifact, for `brightcart reproduce`.
+    from brightcart_ops.closing.reproduce import record_close_artifacts
+
+    record_close_artifacts(close_id, month, warehouse, project, gateway)
     record_prod_event("close_month", close_id, "prod", snapshots, [], warehouse, warehouse.settings)
     return close_id, digest
 

@@ -57,7 +57,7 @@ def business_now() -> datetime:
     if business_clock() == "world":
         import psycopg
 
-        from brightcart_world.settings import load
+        from brightcart_ops.settings import load
 
         with psycopg.connect(load().pg_dsn) as con:
             row = con.execute("SELECT now FROM generator.clock").fetchone()

@@ -17,10 +17,10 @@ from decimal import Decimal
 import psycopg
 
 from brightcart_ops import reconcile_sql as q
-from brightcart_ops.lanes import lane_high_water_mark
+from brightcart_ops.landed import high_water_mark as lane_high_water_mark
 from brightcart_ops.opslog import SCHEMA, ensure, utcnow
+from brightcart_ops.settings import Settings
 from brightcart_ops.warehouse import Warehouse
-from brightcart_world.settings import Settings
 
 RESULTS_DDL = f"""
 CREATE TABLE IF NOT EXISTS {SCHEMA}.reconciliation_results (

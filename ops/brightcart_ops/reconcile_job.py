@@ -12,8 +12,8 @@ from brightcart_ops import repair
 from brightcart_ops.alerts import Alert, Alerter
 from brightcart_ops.metrics import emit
 from brightcart_ops.opslog import new_id
+from brightcart_ops.settings import Settings
 from brightcart_ops.warehouse import Warehouse
-from brightcart_world.settings import Settings
 
 INCIDENT = "finance"
 UNREPAIRED = "finance-unrepaired"

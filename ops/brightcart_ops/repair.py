@@ -20,14 +20,15 @@ from pathlib import Path
 import psycopg
 
 from brightcart_ops import reconcile_sql as q
-from brightcart_ops.meltano_window import WindowRun, postgres_window, range_clause, run_window
+from brightcart_ops.meltano_window import postgres_window, range_clause
 from brightcart_ops.opslog import utcnow
+from brightcart_ops.registry import registry
 from brightcart_ops.restate import restate
+from brightcart_ops.runner import Window, run_window
+from brightcart_ops.settings import Settings
 from brightcart_ops.warehouse import Warehouse
-from brightcart_world.settings import Settings
 
 FINANCE_JOB = "finance-full-extract"
-FINANCE_TAP = "tap-postgres--finance-full"
 
 
 @dataclass
@@ -84,7 +85,10 @@ def finance_window_env(days: dict[str, set[date]]) -> dict[str, str]:
         entity: range_clause(q.ENTITIES[entity].day_column, [q.day_bounds(d) for d in sorted(ds)])
         for entity, ds in sorted(days.items())
     }
-    return postgres_window(FINANCE_TAP, clauses)
+    known = registry()
+    job = known.job(FINANCE_JOB)
+    assert job.lane is not None, f"{FINANCE_JOB} runs in a lane's task"
+    return postgres_window(job.plugins[0], known.lane(job.lane), clauses)
 
 
 def reextract(
@@ -92,7 +96,8 @@ def reextract(
 ) -> None:
     run_window(
         settings,
-        WindowRun(FINANCE_JOB, env=finance_window_env(days), label=f"reconcile-{run_id[:8]}"),
+        FINANCE_JOB,
+        Window(f"reconcile-{run_id[:8]}", env=finance_window_env(days)),
         environment,
     )
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from brightcart_ops.settings import Settings
 from brightcart_ops.transform import StepResult, run_sqlmesh
-from brightcart_world.settings import Settings
 
 
 class RestateFailed(RuntimeError):

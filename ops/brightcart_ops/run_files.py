@@ -9,8 +9,10 @@ lane exists, so any config file of its plugins is a leftover. A plugin that anot
 (`target-redshift--shop` serves `shop-lane` and `finance-full-extract`) is swept only while this
 run can hold the other jobs' locks too; otherwise its folder waits for the next sweep.
 
-The events lane travels as Singer BATCH files under `$BRIGHTCART_HOME/batches/<lane>/`; the loader
-removes each file once it is committed. A killed run leaves the files it had not loaded yet, and
+The events and shop lanes travel as Singer BATCH files under `$BRIGHTCART_HOME/batches/<lane>/`
+(another job of a lane, such as `finance-full-extract`, under `batches/<job>/`, so that sweeping
+one job never touches the live files of another); the loader removes each file once it is
+committed. A killed run leaves the files it had not loaded yet, and
 their rows are sent again from the last recorded state by the next run, so under the lane lock
 they are leftovers too and are removed with the config files.
 """
@@ -19,29 +21,17 @@ from __future__ import annotations
 
 import re
 from contextlib import ExitStack
-from functools import cache
 from pathlib import Path
 
-import yaml
-
 from brightcart_ops.locks import LockBusy, lane_lock
-from brightcart_ops.runtime import PROJECT_ROOT
+from brightcart_ops.registry import registry
 
 CONFIG_FILE = re.compile(r"^(tap|target|mapper)\.[0-9a-fA-F-]+\.config\.json$")
 
 
-@cache
-def job_plugins(meltano_yml: Path = PROJECT_ROOT / "meltano.yml") -> dict[str, tuple[str, ...]]:
+def job_plugins(meltano_yml: Path | None = None) -> dict[str, tuple[str, ...]]:
     """Every Meltano job with the plugins its tasks run (`utility:command` counts as `utility`)."""
-    project = yaml.safe_load(meltano_yml.read_text(encoding="utf-8"))
-    out: dict[str, tuple[str, ...]] = {}
-    for job in project.get("jobs") or []:
-        plugins: list[str] = []
-        for task in job.get("tasks") or []:
-            for block in task if isinstance(task, list) else [task]:
-                plugins += [word.split(":", 1)[0] for word in str(block).split()]
-        out[str(job["name"])] = tuple(dict.fromkeys(plugins))
-    return out
+    return {name: job.plugins for name, job in registry(meltano_yml).jobs.items()}
 
 
 def stale_configs(run_dir: Path, plugin: str) -> list[Path]:
@@ -69,14 +59,18 @@ def sweep_stale_configs(job: str, run_dir: Path, home: Path) -> list[Path]:
     return removed
 
 
-def batch_dir(home: Path, lane: str) -> Path:
-    """Where a lane's local BATCH files live (meltano.yml: `file://$BRIGHTCART_HOME/batches/...`)."""
-    return home / "batches" / lane
+def batch_dir(home: Path, lane: str, job: str | None = None) -> Path:
+    """Where a job's local BATCH files live (meltano.yml: `file://$BRIGHTCART_HOME/batches/...`):
+    `batches/<lane>` for the lane's own job (`<lane>-lane`), `batches/<job>` for any other."""
+    own = job is None or job == f"{lane}-lane"
+    return home / "batches" / (lane if own else str(job))
 
 
-def sweep_stale_batches(home: Path, lane: str) -> list[Path]:
-    """Remove BATCH files a killed run of `lane` left. Call it holding the lane's lock."""
-    folder = batch_dir(home, lane)
+def sweep_stale_batches(home: Path, lane: str | None, job: str | None = None) -> list[Path]:
+    """Remove BATCH files a killed run of the job left. Call it holding the job's lock."""
+    if lane is None:
+        return []
+    folder = batch_dir(home, lane, job)
     if not folder.is_dir():
         return []
     removed = sorted(p for p in folder.iterdir() if p.is_file())
@@ -85,6 +79,6 @@ def sweep_stale_batches(home: Path, lane: str) -> list[Path]:
     return removed
 
 
-def sweep_leftovers(job: str, lane: str, run_dir: Path, home: Path) -> list[Path]:
+def sweep_leftovers(job: str, lane: str | None, run_dir: Path, home: Path) -> list[Path]:
     """Config files of `job`'s plugins and BATCH files of `lane` that a killed run left."""
-    return sweep_stale_configs(job, run_dir, home) + sweep_stale_batches(home, lane)
+    return sweep_stale_configs(job, run_dir, home) + sweep_stale_batches(home, lane, job)

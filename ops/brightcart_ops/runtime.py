@@ -11,49 +11,35 @@ from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
-from brightcart_world.settings import REPO_ROOT, Settings
+from brightcart_ops.settings import PROJECT_ROOT, Settings
 
-PROJECT_ROOT = REPO_ROOT
 TIMED_OUT_EXIT_CODE = 124  # as coreutils `timeout` reports it
+# Set by the job runner for the processes of the job it runs: the runner records the job's
+# attempts, so a step inside it (the transform's sqlmesh run) records nothing of its own.
+RUNNER_JOB_VARIABLE = "BRIGHTCART_RUNNER_JOB"
 
 
-def step_env(settings: Settings, environment: str = "dev") -> dict[str, str]:
-    """Variables a Meltano or SQLMesh subprocess needs, on top of the current environment."""
+def step_env(settings: Settings, environment: str | None = None) -> dict[str, str]:
+    """Variables a Meltano or SQLMesh subprocess needs, on top of the current environment.
+
+    Outside prod a local world adds what reaches its sources (`Settings.world_env`: the S3
+    endpoint, the emulator's credentials, the Salesforce proxy that only the tap's guard uses).
+    Nothing here changes a process's other traffic: no HTTP proxy, no CA bundle.
+    """
+    environment = environment or settings.environment
     env = {
-        "BRIGHTCART_HOME": str(settings.home),
-        "BRIGHTCART_PG_HOST": settings.pg_host,
-        "BRIGHTCART_PG_PORT": str(settings.pg_port),
-        "BRIGHTCART_PG_USER": settings.pg_user,
-        "BRIGHTCART_PG_DB": settings.pg_db,
-        "BRIGHTCART_S3_PORT": str(settings.s3_port),
-        "BRIGHTCART_S3_BUCKET": settings.s3_bucket,
-        "BRIGHTCART_SF_PORT": str(settings.sf_port),
-        "BRIGHTCART_SF_PROXY_PORT": str(settings.sf_proxy_port),
-        "BRIGHTCART_WAREHOUSE": str(settings.warehouse),
+        **settings.address_env(),
         "SQLMESH__DISABLE_ANONYMIZED_ANALYTICS": "1",
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
         "MELTANO_ENVIRONMENT": environment,
     }
     if environment != "prod":
         # Every world (BRIGHTCART_HOME) keeps its own Meltano state; prod keeps it in S3.
-        env.setdefault(
-            "MELTANO_DATABASE_URI",
-            os.environ.get("MELTANO_DATABASE_URI") or f"sqlite:///{settings.home / 'meltano.db'}",
+        env["MELTANO_DATABASE_URI"] = (
+            os.environ.get("MELTANO_DATABASE_URI") or f"sqlite:///{settings.home / 'meltano.db'}"
         )
         env["MELTANO_SYS_DIR_ROOT"] = str(meltano_sys_dir(settings))
-        env.update(settings.aws_env())
-        env.update(_salesforce_env(settings))
-        # Local worlds run on a simulated clock: the business-hours rule is for production
-        # (tests exercise it with an explicit window). Trust auth ignores the password, which
-        # tap-postgres nevertheless requires.
-        env.setdefault(
-            "BRIGHTCART_BUSINESS_HOURS", os.environ.get("BRIGHTCART_BUSINESS_HOURS", "off")
-        )
-        env.setdefault("TAP_POSTGRES_PASSWORD", os.environ.get("TAP_POSTGRES_PASSWORD", "unused"))
-        # tap-s3-csv always assumes a role; moto's STS answers for any account locally.
-        env.setdefault("TAP_S3_CSV_ACCOUNT_ID", "000000000000")
-        env.setdefault("TAP_S3_CSV_EXTERNAL_ID", "brightcart-local")
-        env.setdefault("TAP_S3_CSV_ROLE_NAME", "brightcart-landing-reader")
+        env.update(settings.world_env())
     return env
 
 
@@ -78,13 +64,6 @@ def meltano_sys_dir(settings: Settings) -> Path:
     return own
 
 
-def _salesforce_env(settings: Settings) -> dict[str, str]:
-    """Reach the local Salesforce emulator through its TLS proxy, with the tap unchanged."""
-    from brightcart_world.salesforce.client import meltano_credentials_env, tap_env
-
-    return {**tap_env(settings), **meltano_credentials_env(settings)}
-
-
 def run_logged(
     argv: list[str],
     env: dict[str, str],
@@ -92,6 +71,7 @@ def run_logged(
     tail_lines: int = 20,
     timeout_seconds: float | None = None,
     keep_fds: Sequence[int] = (),
+    cwd: Path | None = None,
 ) -> tuple[int, str]:
     """Run a pipeline command in the project, appending its output to a log file.
 
@@ -101,7 +81,7 @@ def run_logged(
     up the whole group (Meltano, tap, target) is killed with SIGKILL: the exit code is then
     TIMED_OUT_EXIT_CODE. The group is also killed when this process is interrupted. `keep_fds`
     are inherited by the command: a lane lock passed here stays held while the command lives,
-    even if this process is killed on its own.
+    even if this process is killed on its own. The command runs in `cwd` (the project root).
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     tail: deque[str] = deque(maxlen=tail_lines)
@@ -110,7 +90,7 @@ def run_logged(
     with log_path.open("a", encoding="utf-8") as log:
         proc = subprocess.Popen(
             argv,
-            cwd=PROJECT_ROOT,
+            cwd=cwd or PROJECT_ROOT,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -1,7 +1,7 @@
 """`brightcart status`: is every source landing and every dashboard within its SLA?
 
-* Sources: each lane's high-water mark (raw_meta.load_log) against its allowed lag
-  (ops/bi_datasets.yaml ``sources``; hourly lanes 90 min).
+* Sources: each lane's high-water mark (brightcart_ops.landed) against its allowed lag (the lane
+  registry's ``max_lag_minutes``; hourly lanes 90 min).
 * Datasets: what the last publish put on the dashboards (ops.publish_log ``data_through``) against
   the dataset's SLA: ``ops-hourly`` data younger than 90 min (at risk from 75 %), ``exec-daily``
   yesterday complete by 06:00 UTC (at risk in the hour before).
@@ -22,14 +22,15 @@ from rich.console import Console
 from rich.table import Table
 
 from brightcart_ops.alerts import Alert, Alerter
-from brightcart_ops.lanes import LANES, lane_high_water_mark
-from brightcart_ops.metrics import emit
+from brightcart_ops.landed import high_water_marks
+from brightcart_ops.metrics import FRESHNESS_LAG, SOURCE_UNREACHABLE, emit
 from brightcart_ops.opslog import SCHEMA, business_now
 from brightcart_ops.publish.datasets import Dataset, DatasetMap, Sla
 from brightcart_ops.publish.datasets import load as load_map
 from brightcart_ops.publish.lineage import dataset_lineage
 from brightcart_ops.publish.log import LastRefresh, PublishLog
 from brightcart_ops.publish.state import ProdState, read_prod_state
+from brightcart_ops.registry import registry
 from brightcart_ops.warehouse import Warehouse
 
 OK, AT_RISK, BREACHED, NO_DATA = "ok", "at_risk", "breached", "no_data"
@@ -150,9 +151,11 @@ def collect(
     maps = maps or load_map()
     report = StatusReport(now=now)
     ratio = maps.slas["ops-hourly"].at_risk_ratio
-    for lane in LANES.values():
-        hwm = lane_high_water_mark(warehouse, lane.name)
-        max_lag = maps.sources.get(lane.name, maps.slas["ops-hourly"].max_age_minutes)
+    registered = registry().lanes
+    marks = high_water_marks(warehouse, registered)
+    for lane in registered.values():
+        hwm = marks.get(lane.name)
+        max_lag = lane.max_lag_minutes
         lag = (now - hwm).total_seconds() / 60 if hwm else None
         report.sources.append(
             SourceStatus(
@@ -213,9 +216,9 @@ def check_slas(
 
     lags = [s.lag_minutes for s in report.sources if s.lag_minutes is not None]
     if lags:
-        emit("FreshnessLagMinutes", max(lags))
+        emit(FRESHNESS_LAG, max(lags))
     for source in report.sources:
-        emit("SourceUnreachable", 1 if source.state == BREACHED else 0, {"Lane": source.lane})
+        emit(SOURCE_UNREACHABLE, 1 if source.state == BREACHED else 0, {"Lane": source.lane})
         if source.state == BREACHED:
             fire(
                 Alert(

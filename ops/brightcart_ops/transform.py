@@ -14,9 +14,9 @@ from pathlib import Path
 
 from brightcart_ops.journal import OpsJournal
 from brightcart_ops.opslog import PipelineRun, record_run, utcnow
-from brightcart_ops.runtime import run_logged, step_env
+from brightcart_ops.runtime import RUNNER_JOB_VARIABLE, run_logged, step_env
+from brightcart_ops.settings import Settings
 from brightcart_ops.warehouse import Warehouse
-from brightcart_world.settings import Settings
 
 
 @dataclass
@@ -34,7 +34,10 @@ def sqlmesh_bin() -> str:
 def run_sqlmesh(
     settings: Settings, args: list[str], environment: str = "dev", job: str = "transform"
 ) -> StepResult:
-    """Run a sqlmesh command in the project, log it, record it in ops.pipeline_runs."""
+    """Run a sqlmesh command in the project, log it, record it in ops.pipeline_runs.
+
+    Under the job runner (`brightcart run transform`), the runner records the job's attempts:
+    this step then records nothing itself, so one run is one row."""
     env = {**os.environ, **step_env(settings, environment)}
     gateway = env.get("BRIGHTCART_GATEWAY", "local")
     log_path = settings.home / "logs" / f"{job}.log"
@@ -43,6 +46,8 @@ def run_sqlmesh(
     run.finished_at = utcnow()
     run.status = "succeeded" if code == 0 else "failed"
     run.error = None if code == 0 else tail[-2000:]
-    # a warehouse locked past its wait bound: the record waits in the journal for the next lane
-    record_run(Warehouse(settings), run, OpsJournal(settings.home))
+    if os.environ.get(RUNNER_JOB_VARIABLE) != job:
+        # a warehouse locked past its wait bound: the record waits in the journal for the next
+        # lane
+        record_run(Warehouse(settings), run, OpsJournal(settings.home))
     return StepResult(run.status, code, tail)

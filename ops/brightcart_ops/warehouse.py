@@ -19,8 +19,8 @@ from typing import Any, Protocol
 import duckdb
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from brightcart_world.settings import Settings
-from brightcart_world.settings import load as load_settings
+from brightcart_ops.settings import Settings
+from brightcart_ops.settings import load as load_settings
 
 
 class Cursor(Protocol):
@@ -102,20 +102,25 @@ class Warehouse:
 
             dsn = (
                 f"host={self.settings.pg_host} port={self.settings.pg_port} "
-                f"user={self.settings.pg_user} "
-                f"dbname={os.environ.get('BRIGHTCART_WH_PG_DB', 'brightcart_wh')}"
+                f"user={self.settings.pg_user} dbname={self.settings.wh_pg_db}"
             )
             with psycopg.connect(dsn, autocommit=True) as pg:
                 yield pg
             return
         import redshift_connector
 
+        settings = self.settings
+        if not (settings.redshift_host and settings.redshift_database):
+            raise RuntimeError(
+                "the redshift gateway needs REDSHIFT_HOST, REDSHIFT_DATABASE, REDSHIFT_USER and "
+                "REDSHIFT_PASSWORD (the task definition sets them)"
+            )
         rs = redshift_connector.connect(
-            host=os.environ["REDSHIFT_HOST"],
-            port=int(os.environ.get("REDSHIFT_PORT", "5439")),
-            database=os.environ["REDSHIFT_DATABASE"],
-            user=os.environ["REDSHIFT_USER"],
-            password=os.environ["REDSHIFT_PASSWORD"],
+            host=settings.redshift_host,
+            port=settings.redshift_port,
+            database=settings.redshift_database,
+            user=settings.redshift_user,
+            password=settings.redshift_password,
         )
         rs.autocommit = True
         try:

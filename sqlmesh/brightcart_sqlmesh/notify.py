@@ -173,7 +173,9 @@ class PublishNotificationTarget(GenericNotificationTarget):  # type: ignore[misc
 
         key = f"{audit_error.model_name}.{audit_error.audit_name}"
         _current["audits"].add(key)
-        emit("BlockingAuditFailures", 1, {"Model": str(audit_error.model_name)})
+        # No dimension: the stack's alarm watches the metric as a whole (metrics.CATALOGUE); the
+        # model and audit are named in the alert.
+        emit("BlockingAuditFailures", 1)
         self._alerter().raise_(
             Alert(
                 kind="audit_failure",
@@ -204,6 +206,9 @@ class PublishNotificationTarget(GenericNotificationTarget):  # type: ignore[misc
         self, environment: str, plan_id: str, exc: str, *a: t.Any, **k: t.Any
     ) -> None:
         _current["environment"] = environment
+        if "PromotionRefused" in exc:  # the review gate refused it: recorded, nothing applied
+            logger.info("plan %s was refused by the review gate", plan_id)
+            return
         self._failed(f"plan {plan_id} apply", exc)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import boto3
@@ -33,7 +32,7 @@ def world(sources: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("BRIGHTCART_ACTOR", "jane.controller")
     monkeypatch.setenv("BRIGHTCART_GIT_COMMIT", "abc123")
     monkeypatch.delenv("BRIGHTCART_AUDIT_BUCKET", raising=False)
-    yield replace(sources, home=home)
+    yield sources.model_copy(update={"home": home})
     import shutil
 
     shutil.rmtree(home, ignore_errors=True)

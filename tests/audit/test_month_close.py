@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -57,7 +56,7 @@ def project(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Settings]]:
     monkeypatch.setenv("BRIGHTCART_ACTOR", "controller")
     monkeypatch.delenv("BRIGHTCART_AUDIT_BUCKET", raising=False)
     apply_prod(root)
-    yield root, replace(Settings(), home=root)
+    yield root, Settings(home=root)
     shutil.rmtree(root, ignore_errors=True)
 
 

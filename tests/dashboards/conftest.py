@@ -19,11 +19,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from brightcart_ops.lanes import LANES, run_lane
+from brightcart_ops.lanes import run_lane
 from brightcart_ops.publish.datasets import DatasetMap
 from brightcart_ops.publish.datasets import load as load_map
 from brightcart_ops.publish.screenshots import ChromiumMissing, Shot, screenshot_pages
-from brightcart_ops.runtime import PROJECT_ROOT
+from brightcart_ops.registry import registry
+from brightcart_ops.settings import PROJECT_ROOT
 from brightcart_ops.transform import run_sqlmesh
 from brightcart_world.generator import generate
 from brightcart_world.settings import Settings
@@ -58,7 +59,7 @@ def dashboard_world(sources: Settings) -> Iterator[DashboardWorld]:
         patch.setenv("BRIGHTCART_CLOCK", "world")
         patch.delenv("BRIGHTCART_BI_DATASETS", raising=False)
         generate(sources, seed=11, start=START, end=END, scale=SCALE)
-        for name, lane in LANES.items():
+        for name, lane in registry().lanes.items():
             result = run_lane(sources, lane.job, "dev", attempts=1)
             assert result.status == "succeeded", f"{name} lane: {result.error}"
         plan = run_sqlmesh(sources, ["plan", "prod", "--auto-apply", "--no-prompts"], job="plan")

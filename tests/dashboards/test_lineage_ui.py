@@ -35,7 +35,7 @@ from web.server.api.endpoints.lineage import create_lineage_adjacency_list
 from brightcart_ops.lineage import trace
 from brightcart_ops.lineage_ui import as_plain, fold_ctes, is_cte
 from brightcart_ops.publish.screenshots import DevTools, browser, stop
-from brightcart_ops.runtime import PROJECT_ROOT
+from brightcart_ops.settings import PROJECT_ROOT
 
 from .conftest import SCREENSHOTS, DashboardWorld
 

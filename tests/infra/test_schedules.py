@@ -8,11 +8,12 @@ import pytest
 import yaml
 from infra.brightcart_infra.schedules import (
     MELTANO_YML,
-    lane_of,
     load_schedules,
     runs_per_month,
     to_eventbridge,
 )
+
+from brightcart_ops.registry import RegistryError
 
 
 @pytest.mark.parametrize(
@@ -48,12 +49,11 @@ def test_runs_per_month(cron: str, runs: int) -> None:
     assert runs_per_month(cron, 2026, 11) == runs
 
 
-def test_lane_follows_the_extractor_even_when_inherited() -> None:
-    assert lane_of("finance-full-extract", ["tap-postgres--finance-full", "target-redshift"]) == (
-        "shop"
-    )
-    assert lane_of("events-lane", ["tap-brightcart-events", "target-redshift--events"]) == "events"
-    assert lane_of("transform", ["brightcart:transform"]) == "transform"
+def test_each_schedule_runs_in_the_task_its_job_declares() -> None:
+    tasks = {s.job: s.task for s in load_schedules()}
+    assert tasks["finance-full-extract"] == "shop"  # an inherited extractor, the shop lane's task
+    assert tasks["events-lane"] == "events"
+    assert tasks["transform"] == tasks["reconcile"] == tasks["retention"] == "transform"
 
 
 def test_every_meltano_schedule_is_loaded_with_its_job() -> None:
@@ -70,5 +70,5 @@ def test_every_meltano_schedule_is_loaded_with_its_job() -> None:
 def test_schedule_without_job_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "meltano.yml"
     path.write_text("schedules:\n- name: x\n  interval: '0 * * * *'\n  extractor: tap-postgres\n")
-    with pytest.raises(ValueError, match="no `job`"):
+    with pytest.raises(RegistryError, match="no `job`"):
         load_schedules(path)

@@ -64,7 +64,8 @@ def test_schedules_match_meltano_yml(synth: Synth) -> None:
             assert fields[2] == "?", name
         assert props["ScheduleExpressionTimezone"] == "UTC"
         override = json.loads(props["Target"]["Input"])
-        assert override["containerOverrides"][0]["command"] == ["meltano", "run", d["job"]]
+        # The job runner, not a bare `meltano run`: lock, timeout, retries, record, alert, metric.
+        assert override["containerOverrides"][0]["command"] == ["brightcart", "run", d["job"]]
         task_ref = props["Target"]["EcsParameters"]["TaskDefinitionArn"]["Ref"]
         first = str(jobs[d["job"]]["tasks"][0]).split()[0].split("--")[0]
         lane = LANE_OF_JOB_EXTRACTOR.get(first, "transform")

@@ -12,7 +12,8 @@ import duckdb
 import psycopg
 import pytest
 
-from brightcart_ops.lanes import LANES, LaneResult, run_lane
+from brightcart_ops.lanes import LaneResult, run_lane
+from brightcart_ops.registry import registry
 from brightcart_world.generator import generate
 from brightcart_world.settings import Settings
 
@@ -39,7 +40,7 @@ class LoadedWorld:
         self.started.append(datetime.now(UTC))
         results = {
             name: run_lane(self.settings, lane.job, "dev", attempts=1)
-            for name, lane in LANES.items()
+            for name, lane in registry().lanes.items()
         }
         self.runs.append(results)
         return results

@@ -19,8 +19,8 @@ import duckdb
 import pytest
 from conftest import LoadedWorld
 
-from brightcart_ops.backfill import SOURCES, backfill
-from brightcart_ops.meltano_window import SHOP_TABLES
+from brightcart_ops.backfill import backfill, sources
+from brightcart_ops.registry import registry
 from brightcart_ops.restate import restate
 from brightcart_ops.transform import run_sqlmesh
 from brightcart_world.generator import generate
@@ -33,7 +33,7 @@ START, END = date(2026, 11, 1), date(2026, 11, 2)  # the window, END exclusive
 # window's bounds in that value's terms: (expression, first value in, first value after).
 DAYS = (f"'{START}'", f"'{END}'")
 BOUNDS: dict[str, dict[str, tuple[str, str, str]]] = {
-    "shop": {f"raw_shop.{t}": ("updated_at", *DAYS) for t in SHOP_TABLES},
+    "shop": {f"raw_shop.{t}": ("updated_at", *DAYS) for t in registry().lane("shop").tables},
     "events": {  # the hourly partition the object landed in
         f"raw_events.{t}": ("s3_key", f"'events/dt={START}/'", f"'events/dt={END}/'")
         for t in ("events", "events_quarantine")
@@ -166,7 +166,7 @@ def test_backfill_of_every_source_leaves_every_mart_identical_to_a_clean_run(
     assert all(lost.values()), lost
     restate(
         planned.settings,
-        [model for source in DAMAGED for model in SOURCES[source].models],
+        [model for source in DAMAGED for model in sources()[source].models],
         START,
         START,
     )
@@ -199,4 +199,4 @@ def test_backfill_of_every_source_leaves_every_mart_identical_to_a_clean_run(
     # The hourly lanes' bookmarks are untouched; the backfills kept state ids of their own.
     states = lane_states(planned)
     assert {k: v for k, v in states.items() if "backfill" not in k} == hourly_states
-    assert sum("backfill" in k for k in states) == len(SOURCES)
+    assert sum("backfill" in k for k in states) == len(sources())

@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ import psycopg
 import pytest
 from sqlmesh import Context
 
-from brightcart_ops.meltano_window import SHOP_TABLES
+from brightcart_ops.registry import registry
 from brightcart_ops.runtime import PROJECT_ROOT, meltano_bin, step_env
 from brightcart_world.settings import Settings
 from brightcart_world.sources import LocalSources
@@ -37,7 +37,7 @@ from lane_guards import logical
 JOB = "shop-lane-log"
 STATE_ID = "dev:tap-postgres--log-to-target-redshift--shop-log"
 SLOT = "brightcart_shop"
-TABLES = list(SHOP_TABLES)
+TABLES = list(registry().lane("shop").tables)
 KEYS = {
     "customers": "customer_id",
     "orders": "order_id",
@@ -221,8 +221,8 @@ def log_lane() -> Iterator[LogLane]:
     warehouse, Meltano state and a copy of the staging models."""
     _wal2json_installed()
     home = make_home("bc_wal_")
-    settings = replace(
-        isolated_settings(home, db_prefix="bc_wal"), pg_host="127.0.0.1", pg_port=free_port()
+    settings = isolated_settings(home, db_prefix="bc_wal").model_copy(
+        update={"pg_host": "127.0.0.1", "pg_port": free_port()}
     )
     world = LocalSources(settings)
     postgres = next(c for c in world.components if c.name == "postgres")

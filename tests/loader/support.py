@@ -44,3 +44,28 @@ def table_checksum(path: Path, table: str) -> tuple[int, str]:
         rows = con.execute(f"SELECT * FROM {table}").fetchall()
     digest = hashlib.sha256("\n".join(sorted(repr(r) for r in rows)).encode()).hexdigest()
     return len(rows), digest
+
+
+def incremental_catalog(tap: Path, tap_config: Path) -> dict[str, Any]:
+    """tap-postgres' discovery with every stream selected, INCREMENTAL on updated_at."""
+    found = subprocess.run(
+        [str(tap), "--config", str(tap_config), "--discover"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    catalog: dict[str, Any] = json.loads(found.stdout)
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == []:
+                entry["metadata"].update(
+                    {
+                        "selected": True,
+                        "replication-method": "INCREMENTAL",
+                        "replication-key": "updated_at",
+                    }
+                )
+        stream["replication_method"] = "INCREMENTAL"
+        stream["replication_key"] = "updated_at"
+    return catalog

@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import psycopg
 
-from .support import PG_HOST, PG_PORT, PG_USER, TARGET
+from .support import PG_HOST, PG_PORT, PG_USER, TARGET, incremental_catalog
 
 TAP = Path(__file__).resolve().parents[2] / ".meltano/extractors/tap-postgres/venv/bin/tap-postgres"
 
@@ -33,27 +33,7 @@ FROM generate_series(1, 500) AS i;
 
 
 def _catalog(tap_config: Path) -> dict[str, Any]:
-    found = subprocess.run(
-        [str(TAP), "--config", str(tap_config), "--discover"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    catalog: dict[str, Any] = json.loads(found.stdout)
-    for stream in catalog["streams"]:
-        for entry in stream["metadata"]:
-            if entry["breadcrumb"] == []:
-                entry["metadata"].update(
-                    {
-                        "selected": True,
-                        "replication-method": "INCREMENTAL",
-                        "replication-key": "updated_at",
-                    }
-                )
-        stream["replication_method"] = "INCREMENTAL"
-        stream["replication_key"] = "updated_at"
-    return catalog
+    return incremental_catalog(TAP, tap_config)
 
 
 def _run(tap_config: Path, catalog: Path, target_config: Path, state: Path | None) -> str:

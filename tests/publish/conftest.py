@@ -108,7 +108,6 @@ def dataset_map(token: str, coalesce_minutes: float = 0) -> str:
         slas:
           ops-hourly: {{max_age_minutes: 90, at_risk_ratio: 0.75}}
           exec-daily: {{due_utc: "06:00", at_risk_minutes: 60}}
-        sources: {{shop: {{max_lag_minutes: 90}}}}
         dashboards:
           executive:
             title: Executive KPIs

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -36,7 +36,7 @@ class ShopWorld:
 def shop_world(sources: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[ShopWorld]:
     home = Path("/tmp/rec") / f"world-{uuid.uuid4().hex[:8]}"
     home.mkdir(parents=True)
-    settings = replace(sources, home=home, pg_db=unique_db_name("rec"))
+    settings = sources.model_copy(update={"home": home, "pg_db": unique_db_name("rec")})
     monkeypatch.setenv("BRIGHTCART_HOME", str(home))
     monkeypatch.setenv("BRIGHTCART_WAREHOUSE", str(home / "warehouse.duckdb"))
     monkeypatch.setenv("BRIGHTCART_PG_DB", settings.pg_db)

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from singer_sdk.mapper import PluginMapper
 
-from brightcart_ops.backfill import SOURCES
+from brightcart_ops.backfill import sources
 
 WINDOW = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC))
 
 
 def kept(source: str, variable: str, stream: str, schema: dict[str, Any], record: dict) -> bool:
-    maps = json.loads(SOURCES[source].overrides(*WINDOW)[variable])
+    maps = json.loads(sources()[source].overrides(*WINDOW)[variable])
     mapper = PluginMapper(plugin_config={"stream_maps": maps}, logger=logging.getLogger(__name__))
     mapper.register_raw_stream_schema(stream, schema, [])
     (stream_map,) = mapper.stream_maps[stream]

@@ -29,7 +29,8 @@ import duckdb
 import psutil
 import psycopg
 
-from brightcart_ops.lanes import LANES, LaneResult, run_lane
+from brightcart_ops.lanes import LaneResult, run_lane
+from brightcart_ops.registry import registry
 from brightcart_ops.runtime import PROJECT_ROOT, meltano_bin, step_env
 from brightcart_ops.transform import StepResult, run_sqlmesh, sqlmesh_bin
 from brightcart_world.generator import Manifest
@@ -175,7 +176,7 @@ class RelWorld:
         started = time.monotonic()
         result = run_lane(
             self.settings,
-            LANES[name].job,
+            registry().lane(name).job,
             "dev",
             attempts=attempts,
             backoff_seconds=backoff,
@@ -222,7 +223,14 @@ class RelWorld:
         path = self.captured / f"meltano-{name}-{time.time_ns()}.out"
         with path.open("wb") as out:
             proc = subprocess.Popen(
-                [meltano_bin(), "--environment", "dev", "run", "--force", LANES[name].job],
+                [
+                    meltano_bin(),
+                    "--environment",
+                    "dev",
+                    "run",
+                    "--force",
+                    registry().lane(name).job,
+                ],
                 cwd=PROJECT_ROOT,
                 env=self.env(),
                 stdout=out,

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from brightcart_ops.journal import OpsJournal
-from brightcart_ops.lanes import LANES
+from brightcart_ops.registry import registry
 from brightcart_world.generator import advance
 
 from .harness import TALLY, RelWorld, Size, utcnow
@@ -65,13 +65,13 @@ def _incident(
     finally:
         stop()
     for lane in lanes:
-        job = LANES[lane].job
+        job = registry().lane(lane).job
         key = f"lane_failure:{lane}"
         assert (first[lane].status, first[lane].attempts) == ("failed", 2), first[lane]
         assert again[lane].status == "failed", again[lane]
         assert rel.alerts_sent(key, since) == (1, 0), "one alert for the incident, not per run"
     for lane in lanes:
-        job = LANES[lane].job
+        job = registry().lane(lane).job
         key = f"lane_failure:{lane}"
         recovered = rel.lane(lane)
         assert recovered.status == "succeeded", f"{lane} after {label}: {recovered.error}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from brightcart_ops.lanes import LANES
+from brightcart_ops.registry import registry
 from brightcart_world.generator import advance
 
 from .harness import TALLY, RelWorld, utcnow
@@ -26,7 +26,7 @@ def _statuses(outputs: list[str]) -> list[str]:
 @pytest.mark.parametrize("lane", ["shop", "events"])
 def test_two_runs_at_once_one_loads_one_skips(rel: RelWorld, lane: str) -> None:
     advance(rel.settings, hours=1)
-    job = LANES[lane].job
+    job = registry().lane(lane).job
     since = utcnow()
     procs = [rel.lane_cli(lane), rel.lane_cli(lane)]
     codes = [p.wait() for p in procs]

@@ -4,7 +4,6 @@ so starting and stopping them never touches the session's `sources`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ def make_world() -> Iterator[MakeWorld]:
 
     def make(**overrides: Any) -> LocalSources:
         settings = isolated_settings(make_home("src_test_"), db_prefix="src_test")
-        world = LocalSources(replace(settings, **overrides))
+        world = LocalSources(settings.model_copy(update=overrides))
         made.append(world)
         return world
 

@@ -10,12 +10,17 @@ Before a LOG_BASED run the source's prerequisites are checked (lane_guards.logic
 stops the run with what to change, instead of the tap's late failure or silently wrong data. A
 LOG_BASED run then goes through lane_guards.tap_fixes, which repairs the tap's records of updates
 that leave a TOASTed column unchanged.
+
+Any other run executes ``tap-postgres-bulk`` when it is installed beside the guard (the plugin's
+pip_url installs it): tap-postgres itself plus a bulk path for Parquet BATCH files
+(extract/tap-postgres-bulk); without it, ``tap-postgres``.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from lane_guards import business_hours, logical, tap_fixes
@@ -23,6 +28,7 @@ from lane_guards.common import exec_real, option, read_json
 
 REFUSED_EXIT_CODE = 75  # EX_TEMPFAIL: try again later, outside business hours
 CONFIG_EXIT_CODE = 78  # EX_CONFIG: the source is not set up for what the catalog asks
+BULK_TAP = "tap-postgres-bulk"
 
 
 def _stream_method(stream: dict[str, Any]) -> tuple[bool, str | None]:
@@ -113,7 +119,12 @@ def main(argv: list[str] | None = None) -> None:
         if check_log_based(catalog, config):
             tap_fixes.run_tap(args)  # LOG_BASED: with the unchanged-TOAST fix (tap_fixes.py)
             return
-    exec_real("tap-postgres", args)
+    exec_real(real_tap(), args)
+
+
+def real_tap() -> str:
+    """tap-postgres-bulk when installed beside this interpreter, else tap-postgres."""
+    return BULK_TAP if (Path(sys.executable).parent / BULK_TAP).exists() else "tap-postgres"
 
 
 if __name__ == "__main__":

@@ -9,11 +9,16 @@ wrapper, from the tap's own environment:
 2. runs the real tap with stdout (the Singer stream) passed through untouched and every stderr
    line masked (known secret values and anything shaped like a credential);
 3. saves a refresh token the tap rotated during the run to the token store.
+
+Where BRIGHTCART_SF_PROXY is set (a local world: the Salesforce emulator behind a TLS proxy that
+answers for login.salesforce.com), the guard gives the tap alone HTTPS_PROXY and the proxy's
+authority (BRIGHTCART_SF_CA_BUNDLE): no other process's traffic goes through the proxy.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -24,6 +29,23 @@ from lane_guards.common import option, read_json, real_executable
 from lane_guards.redact import Redactor
 
 SECRET_KEYS = ("client_id", "client_secret", "refresh_token")
+LOCAL_HOSTS = "127.0.0.1,localhost"
+
+
+def proxy_env(environ: dict[str, str]) -> dict[str, str]:
+    """The tap's environment: the Salesforce proxy and its authority when a world names them.
+
+    NO_PROXY keeps the instance_url (plain HTTP on 127.0.0.1) off the proxy. Both spellings are
+    set because requests prefers the lower-case ones when a parent process set them.
+    """
+    env = dict(environ)
+    proxy = environ.get("BRIGHTCART_SF_PROXY")
+    if proxy:
+        env.update(HTTPS_PROXY=proxy, https_proxy=proxy, NO_PROXY=LOCAL_HOSTS, no_proxy=LOCAL_HOSTS)
+        bundle = environ.get("BRIGHTCART_SF_CA_BUNDLE")
+        if bundle:
+            env["REQUESTS_CA_BUNDLE"] = bundle
+    return env
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -44,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     child = subprocess.Popen(
         [real_executable("tap-salesforce"), *args],
         stderr=subprocess.PIPE,
+        env=proxy_env(dict(os.environ)),
         text=True,
         errors="backslashreplace",
     )

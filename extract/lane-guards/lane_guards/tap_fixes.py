@@ -30,6 +30,12 @@ def fill_unchanged_toast(
     return row
 
 
+def no_batches(_stream: Any, _config: Any) -> None:
+    """LOG_BASED changes travel as RECORD messages, whatever batch_config the plugin inherits
+    (the shop lane's Parquet bulk path is for INCREMENTAL and FULL_TABLE windows)."""
+    return None
+
+
 def run_tap(args: list[str]) -> None:
     """Run tap-postgres in this process with the fix installed (this is the tap's environment)."""
     client = importlib.import_module("tap_postgres.client")
@@ -40,5 +46,6 @@ def run_tap(args: list[str]) -> None:
         return fill_unchanged_toast(consume(self, payload, lsn), payload, self._parse_column_value)
 
     stream_class.consume = consume_with_toast
+    stream_class.get_batch_config = no_batches
     tap = importlib.import_module("tap_postgres.tap").TapPostgres
     tap.cli.main(args=args, prog_name="tap-postgres")

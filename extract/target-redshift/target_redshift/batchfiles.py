@@ -1,7 +1,8 @@
 """Singer BATCH files: where they are (file:// or s3://), how they are read, and removal.
 
-A BATCH file holds one record per line, without the Singer metadata a RECORD message gets in
-the target; the metadata of the whole file is given as constants (see normalize.JsonLines).
+A BATCH file holds records (JSON lines, or Parquet with typed columns) without the Singer
+metadata a RECORD message gets in the target; the metadata of the whole file is given as
+constants (see normalize.JsonLines and normalize.ParquetFile).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from target_redshift.normalize import JsonLines
+from target_redshift.normalize import JsonLines, ParquetFile
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,16 @@ class LocalBatchFile:
     compressed: bool
     constants: Mapping[str, str | None]
     downloaded: bool
+    parquet: bool = False
 
     def as_json_lines(self) -> JsonLines:
         return JsonLines(self.path, compressed=self.compressed, constants=self.constants)
+
+    def as_source(self) -> JsonLines | ParquetFile:
+        """What normalize reads: the file with its format and metadata constants."""
+        if self.parquet:
+            return ParquetFile(self.path, constants=self.constants)
+        return self.as_json_lines()
 
     def discard(self) -> None:
         """Remove a downloaded copy (the original is removed by BatchSource.delete)."""
@@ -48,6 +56,7 @@ class BatchSource:
     compressed: bool
     constants: Mapping[str, str | None] = field(default_factory=dict)
     s3_client_factory: t.Callable[[], t.Any] | None = None
+    parquet: bool = False
 
     def _s3(self) -> t.Any:
         if self.s3_client_factory is not None:
@@ -68,7 +77,9 @@ class BatchSource:
                     "tap and the loader together."
                 )
                 raise BatchFileError(msg)
-            return LocalBatchFile(path, self.compressed, self.constants, downloaded=False)
+            return LocalBatchFile(
+                path, self.compressed, self.constants, downloaded=False, parquet=self.parquet
+            )
         if parsed.scheme == "s3":
             target = workdir / f"batch-{uuid.uuid4().hex[:12]}{Path(parsed.path).suffix}"
             key = parsed.path.lstrip("/")
@@ -77,7 +88,9 @@ class BatchSource:
             except Exception as error:
                 msg = f"could not read BATCH file {url} ({error}); check the bucket and rerun"
                 raise BatchFileError(msg) from error
-            return LocalBatchFile(target, self.compressed, self.constants, downloaded=True)
+            return LocalBatchFile(
+                target, self.compressed, self.constants, downloaded=True, parquet=self.parquet
+            )
         msg = f"BATCH file {url}: only file:// and s3:// locations are supported"
         raise BatchFileError(msg)
 

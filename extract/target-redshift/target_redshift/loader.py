@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,15 @@ from target_redshift.columns import (
     LogicalType,
     widen,
 )
-from target_redshift.dialect import REJECT_COLUMNS
-from target_redshift.normalize import JsonLines, NormalizedBatch, normalize, normalize_file
+from target_redshift.dialect import REJECT_COLUMNS, MergeWindow
+from target_redshift.normalize import (
+    BatchSpec,
+    JsonLines,
+    NormalizedBatch,
+    ParquetFile,
+    normalize,
+)
+from target_redshift.rehash import HashSchemes
 from target_redshift.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -96,51 +103,52 @@ def load_batch(
     records: Sequence[dict[str, Any]],
     load_id: str,
     workdir: Path,
+    schemes: HashSchemes | None = None,
 ) -> BatchResult:
     """Land one batch; the merge and the rejects commit together or not at all."""
-    return _load(wh, local, plan, load_id, workdir, normalize, records)
+    return _load(wh, local, plan, records, load_id, workdir, schemes)
 
 
 def load_file(
     wh: Warehouse,
     local: duckdb.DuckDBPyConnection,
     plan: TablePlan,
-    source: JsonLines,
+    source: JsonLines | ParquetFile,
     load_id: str,
     workdir: Path,
+    schemes: HashSchemes | None = None,
 ) -> BatchResult:
-    """Land one JSON-lines file of records (a Singer BATCH file) the way load_batch lands a list."""
-    return _load(wh, local, plan, load_id, workdir, normalize_file, source)
+    """Land one file of records (a Singer BATCH file) the way load_batch lands a list."""
+    return _load(wh, local, plan, source, load_id, workdir, schemes)
 
 
 def _load(
     wh: Warehouse,
     local: duckdb.DuckDBPyConnection,
     plan: TablePlan,
+    records: Sequence[dict[str, Any]] | JsonLines | ParquetFile,
     load_id: str,
     workdir: Path,
-    normalizer: Callable[..., NormalizedBatch],
-    records: Sequence[dict[str, Any]] | JsonLines,
+    schemes: HashSchemes | None,
 ) -> BatchResult:
-    """The steps every batch shares: `normalizer` (normalize for a list of records,
-    normalize_file for a file) casts, checks and de-duplicates `records`."""
+    """The steps every batch shares, whatever its source (see normalize)."""
     columns = evolve_table(wh, plan)
-    loaded_at = dt.datetime.now(tz=dt.UTC)
+    if RECORD_HASH in plan.version_key:
+        (schemes or HashSchemes()).ensure(wh, plan.schema, plan.table, columns)
     stem = f"{plan.table}-{uuid.uuid4().hex[:12]}"
     con, keep_as = _checker(wh, local, stem)
-    batch = normalizer(
-        con,
-        records,
-        columns,
-        plan.version_key,
-        plan.required,
-        load_id,
-        loaded_at,
-        workdir,
-        stem,
-        keep_as,
+    spec = BatchSpec(
+        columns=columns,
+        version_key=plan.version_key,
+        required=plan.required,
+        load_id=load_id,
+        loaded_at=dt.datetime.now(tz=dt.UTC),
+        workdir=workdir,
+        stem=stem,
+        keep_as=keep_as,
     )
-    return _land(wh, plan, batch, load_id, loaded_at, stem)
+    batch = normalize(con, records, spec)
+    return _land(wh, plan, batch, load_id, spec.loaded_at, stem)
 
 
 def _checker(
@@ -177,8 +185,9 @@ def _land(
             if location is not None:
                 wh.execute(dialect.create_temp_table(tmp, batch.columns))
                 wh.execute(dialect.bulk_load(tmp, location))
+            window = merge_window(wh, tmp, batch.columns, plan.version_key)
             inserted = wh.execute(
-                dialect.merge(plan.schema, plan.table, tmp, batch.columns, plan.version_key)
+                dialect.merge(plan.schema, plan.table, tmp, batch.columns, plan.version_key, window)
             )
             wh.execute(dialect.drop_temp_table(tmp))
             if batch.rejects:
@@ -198,6 +207,35 @@ def _land(
         duplicate=batch.rows_received - len(batch.rejects) - inserted,
         rejected=len(batch.rejects),
     )
+
+
+def merge_window(
+    wh: Warehouse,
+    tmp: str,
+    columns: Sequence[tuple[str, LogicalType]],
+    version_key: Sequence[str],
+) -> MergeWindow | None:
+    """The range of the batch's first time column of the version key, when it has no NULL.
+
+    A stored row can be the same version as a staged one only if its value of that column lies
+    in the range, so the merge reads only the stored rows there: the zone maps (DuckDB row
+    groups, Redshift blocks) of older rows are skipped, and an hourly merge does not scan the
+    whole version log. None when the key has no such column or the batch has a NULL in it.
+    """
+    kinds = dict(columns)
+    column = next(
+        (k for k in version_key if kinds.get(k) in (LogicalType.TIMESTAMPTZ, LogicalType.DATE)),
+        None,
+    )
+    if column is None:
+        return None
+    rows = wh.query(wh.dialect.window_query(tmp, column))
+    if not rows:
+        return None
+    low, high, nulls = rows[0]
+    if low is None or high is None or int(nulls) > 0:
+        return None
+    return MergeWindow(column, kinds[column], low, high)
 
 
 def _write_rejects(

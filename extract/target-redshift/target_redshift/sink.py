@@ -13,14 +13,14 @@ from singer_sdk.sinks import BatchSink
 
 from target_redshift.batchfiles import BatchSource
 from target_redshift.columns import RECORD_HASH, columns_for_schema
+from target_redshift.landing import LandingOwner
 from target_redshift.loader import TablePlan
+from target_redshift.loadlog import StreamTally
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers._batch import BaseBatchFileEncoding
     from singer_sdk.sinks.core import BaseJSONSchemaValidator
     from singer_sdk.target_base import Target
-
-    from target_redshift.target import TargetRedshift
 
 
 DEFAULT_BATCH_ROWS = 100_000
@@ -46,7 +46,7 @@ class RedshiftSink(BatchSink):
         schema: dict,
         key_properties: t.Sequence[str] | None,
     ) -> None:
-        self._owner = t.cast("TargetRedshift", target)
+        self._owner = t.cast("LandingOwner", target)
         self._clock_second = -1
         self._clock_text = ""
         self._batch_started: object = None
@@ -126,7 +126,7 @@ class RedshiftSink(BatchSink):
             )
             raise ValueError(msg)
         return TablePlan(
-            schema=self._owner.target_schema,
+            schema=self._owner.landing.target_schema,
             table=table_name(self.stream_name),
             columns=columns,
             version_key=tuple(version_key),
@@ -135,13 +135,18 @@ class RedshiftSink(BatchSink):
 
     def clean_up(self) -> None:
         """A stream with no record still gets its table: the models downstream can read it."""
-        self._owner.ensure_table(self.plan())
+        self._owner.landing.ensure_table(self.plan())
         super().clean_up()
+
+    def _tally(self, plan: TablePlan) -> StreamTally:
+        replication = self._owner.replication_key(self.stream_name)
+        return self._owner.landing.tally(self.stream_name, plan, replication)
 
     def process_batch(self, context: dict) -> None:
         records: list[dict] = context.get("records", [])
         if records:
-            self._owner.load(self.stream_name, self.plan(), records)
+            plan = self.plan()
+            self._owner.landing.load(self._tally(plan), plan, records)
 
     def batch_metadata(self) -> dict[str, str | None]:
         """The Singer metadata of every row of one BATCH file, as text.
@@ -162,16 +167,19 @@ class RedshiftSink(BatchSink):
         }
 
     def process_batch_files(self, encoding: BaseBatchFileEncoding, files: t.Sequence[str]) -> None:
-        """JSON-lines BATCH files: each file is cast, checked and merged in one bulk step.
-
-        No record of the file becomes a Python object. Other formats take the SDK's path.
+        """JSON-lines and Parquet BATCH files: each file is cast, checked and merged in one bulk
+        step. No record of the file becomes a Python object; Parquet values keep their types.
         """
-        if encoding.format != BatchFileFormat.JSONL:
+        if encoding.format not in (BatchFileFormat.JSONL, BatchFileFormat.PARQUET):
             super().process_batch_files(encoding, files)
             return
         source = BatchSource(
-            compressed=encoding.compression == "gzip", constants=self.batch_metadata()
+            compressed=encoding.compression == "gzip",
+            constants=self.batch_metadata(),
+            parquet=encoding.format == BatchFileFormat.PARQUET,
         )
+        plan = self.plan()
+        tally = self._tally(plan)
         for url in files:
-            result = self._owner.load_file(self.stream_name, self.plan(), url, source)
+            result = self._owner.landing.load_file(tally, plan, url, source)
             self.record_counter_metric.increment(result.received)

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import datetime as dt
-import tempfile
 import typing as t
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import duckdb
 from singer_sdk import typing as th
 from singer_sdk.target_base import Target
 
-from target_redshift.batchfiles import BatchSource
-from target_redshift.loader import BatchResult, TablePlan, evolve_table, load_batch, load_file
-from target_redshift.loadlog import StreamTally, write_load_log
+from target_redshift.landing import Landing
 from target_redshift.reader import ExactNumberReader
 from target_redshift.sink import RedshiftSink
-from target_redshift.warehouse import DuckDBWarehouse, Warehouse, redshift_from_config
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
@@ -76,25 +66,22 @@ class TargetRedshift(Target):
     def __init__(self, **kwargs: t.Any) -> None:
         super().__init__(**kwargs)
         self.max_parallelism = 1
-        self.load_id = uuid.uuid4().hex
         self._bookmarks: dict[str, str] = {}
-        self.batch_time_extracted: str | None = None
+        self._batch_time_extracted: str | None = None
         self._batch_loaded = False
-        self.tallies: dict[str, StreamTally] = {}
-        self._redshift: Warehouse | None = None
-        self._local = duckdb.connect()
-        self._local.execute("SET TimeZone = 'UTC'")
-        base = self.config.get("staging_dir") or str(
-            Path(tempfile.gettempdir()) / "target-redshift"
-        )
-        self.workdir = Path(base) / self.load_id
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._landing = Landing(self.config, self.logger)
         if isinstance(self.message_reader, ExactNumberReader):
             self.message_reader.on_failure = self._log_failure
 
     @property
-    def target_schema(self) -> str:
-        return str(self.config.get("default_target_schema") or "raw").lower()
+    def landing(self) -> Landing:
+        """This run's landing: warehouse, batches, counts, load log (landing.py)."""
+        return self._landing
+
+    @property
+    def batch_time_extracted(self) -> str | None:
+        """`time_extracted` of the BATCH message being processed, if the tap sent one."""
+        return self._batch_time_extracted
 
     def version_key_override(self, stream: str) -> Sequence[str] | None:
         overrides = self.config.get("version_key_properties") or {}
@@ -155,7 +142,7 @@ class TargetRedshift(Target):
         RECORD messages do), becomes the `_sdc_extracted_at` of the file's rows.
         """
         extracted = message_dict.get("time_extracted")
-        self.batch_time_extracted = str(extracted) if extracted else None
+        self._batch_time_extracted = str(extracted) if extracted else None
         super()._process_batch_message(message_dict)
         self._batch_loaded = True
 
@@ -174,107 +161,21 @@ class TargetRedshift(Target):
             self._batch_loaded = False
             self.drain_all()
 
-    @contextlib.contextmanager
-    def warehouse(self) -> Iterator[Warehouse]:
-        """A DuckDB file opened for the duration of a step, or the one Redshift connection."""
-        if self.config.get("backend", "duckdb") == "redshift":
-            if self._redshift is None:
-                self._redshift = redshift_from_config(dict(self.config))
-            yield self._redshift
-            return
-        path = self.config.get("path")
-        if not path:
-            msg = "backend=duckdb needs the setting 'path' (the warehouse file). Set it and rerun."
-            raise ValueError(msg)
-        wh = DuckDBWarehouse(str(path), float(self.config.get("lock_timeout_seconds", 60)))
-        try:
-            yield wh
-        finally:
-            wh.close()
-
-    def ensure_table(self, plan: TablePlan) -> None:
-        """Create (or widen) a stream's table even when the stream sent no record."""
-        with self.warehouse() as wh:
-            evolve_table(wh, plan)
-
-    def _tally(self, stream: str, plan: TablePlan) -> StreamTally:
-        tally = self.tallies.get(stream)
-        if tally is None:
-            tally = StreamTally(
-                schema=plan.schema,
-                table=plan.table,
-                started_at=dt.datetime.now(tz=dt.UTC),
-            )
-            self.tallies[stream] = tally
-        tally.high_water_column = self.replication_key(stream)
-        return tally
-
-    def _count(self, tally: StreamTally, plan: TablePlan, result: BatchResult) -> None:
-        tally.received += result.received
-        tally.inserted += result.inserted
-        tally.duplicate += result.duplicate
-        tally.rejected += result.rejected
-        self.logger.info(
-            "Loaded %s.%s: %d received, %d inserted, %d duplicate, %d rejected",
-            plan.schema,
-            plan.table,
-            result.received,
-            result.inserted,
-            result.duplicate,
-            result.rejected,
-        )
-
-    def load(self, stream: str, plan: TablePlan, records: list[dict]) -> None:
-        """Land one batch of a stream and add its counts to the run's tally."""
-        tally = self._tally(stream, plan)
-        with self.warehouse() as wh:
-            result = load_batch(wh, self._local, plan, records, self.load_id, self.workdir)
-        self._count(tally, plan, result)
-
-    def load_file(self, stream: str, plan: TablePlan, url: str, source: BatchSource) -> BatchResult:
-        """Land one BATCH file of a stream in one bulk step; remove it once committed."""
-        tally = self._tally(stream, plan)
-        local = source.fetch(url, self.workdir)
-        try:
-            with self.warehouse() as wh:
-                result = load_file(
-                    wh, self._local, plan, local.as_json_lines(), self.load_id, self.workdir
-                )
-        finally:
-            local.discard()
-        self._count(tally, plan, result)
-        if self.config.get("delete_batch_files", True):
-            source.delete(url)
-        return result
-
-    def _log_run(self, status: str) -> None:
-        with self.warehouse() as wh:
-            write_load_log(
-                wh, self.load_id, str(self.config.get("lane") or ""), self.tallies, status
-            )
-
     def process_endofpipe(self) -> None:
         try:
             super().process_endofpipe()
         except Exception:
             self._log_failure()
             raise
-        self._log_run("succeeded")
-        self._close()
+        self._landing.log_run("succeeded")
+        self._landing.close()
 
     def _log_failure(self) -> None:
         try:
-            self._log_run("failed")
+            self._landing.log_run("failed")
         except Exception:
             self.logger.exception("Could not write the failed run to raw_meta.load_log")
-        self._close()
-
-    def _close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.workdir.rmdir()
-        if self._redshift is not None:
-            self._redshift.close()
-            self._redshift = None
+        self._landing.close()
 
 
 if __name__ == "__main__":

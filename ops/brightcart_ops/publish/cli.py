@@ -52,7 +52,7 @@ def screenshots_command(
 ) -> None:
     """PNG of every local dashboard page, taken by headless Chromium."""
     from brightcart_ops.publish.screenshots import ChromiumMissing, screenshot_pages
-    from brightcart_world.settings import load as load_settings
+    from brightcart_ops.settings import load as load_settings
 
     home = load_settings().home
     pages_dir = home / "dashboards"
@@ -86,7 +86,7 @@ def datasets_command(
         data_source_arn,
         view_columns,
     )
-    from brightcart_ops.runtime import PROJECT_ROOT
+    from brightcart_ops.settings import PROJECT_ROOT
 
     maps = load_map()
     columns = view_columns(maps, PROJECT_ROOT)

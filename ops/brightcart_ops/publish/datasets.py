@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 
 from brightcart_ops.publish.page_spec import ChartSpec, PageSpec, PageSpecError, parse_page
-from brightcart_world.settings import REPO_ROOT
+from brightcart_ops.settings import PROJECT_ROOT
 
-DEFAULT_PATH = REPO_ROOT / "ops" / "bi_datasets.yaml"
+DEFAULT_PATH = PROJECT_ROOT / "ops" / "bi_datasets.yaml"
 REFRESH_MODES = ("ops-hourly", "exec-daily")
 TIME_GRAINS = ("hour", "day", "month")
 
@@ -83,7 +83,6 @@ class DatasetMap:
     datasets: dict[str, Dataset]
     dashboards: dict[str, Dashboard]
     slas: dict[str, Sla]
-    sources: dict[str, float] = field(default_factory=dict)  # lane -> max lag minutes
     limits: Limits = Limits()
 
     def sla(self, dataset: Dataset) -> Sla:
@@ -167,8 +166,9 @@ def load(path: Path | None = None) -> DatasetMap:
                     f"{path}: dashboard {dashboard.name!r} reads dataset {used!r}; add "
                     f"{dashboard.name!r} to that dataset's dashboards so a refresh re-renders it"
                 )
-    sources = {
-        lane: float((spec or {}).get("max_lag_minutes", 90))
-        for lane, spec in (raw.get("sources") or {}).items()
-    }
-    return DatasetMap(path, datasets, dashboards, slas, sources, limits)
+    if raw.get("sources"):
+        raise DatasetMapError(
+            f"{path}: `sources` (a lane's allowed lag) moved to the lane registry in meltano.yml "
+            "(the lane job's `annotations: brightcart: lane: max_lag_minutes`); remove it here"
+        )
+    return DatasetMap(path, datasets, dashboards, slas, limits)

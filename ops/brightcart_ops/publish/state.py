@@ -176,11 +176,10 @@ def read_prod_state(
 
 
 def lanes_of(models: Iterable[str], lane_by_schema: Mapping[str, str] | None = None) -> set[str]:
-    """Source lanes behind a set of model/table names (raw_shop.* -> shop, ...)."""
-    mapping = lane_by_schema or {
-        "raw_shop": "shop",
-        "raw_events": "events",
-        "raw_marketing": "marketing",
-        "raw_crm": "crm",
-    }
+    """Source lanes behind a set of model/table names (raw_shop.* -> shop, ...; the registry)."""
+    if lane_by_schema is None:
+        from brightcart_ops.registry import registry
+
+        lane_by_schema = registry().lane_by_schema()
+    mapping = lane_by_schema
     return {mapping[m.split(".")[0]] for m in models if m.split(".")[0] in mapping}

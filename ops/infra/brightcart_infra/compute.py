@@ -1,8 +1,18 @@
-"""ECS cluster, one image, a Fargate task definition per lane, and least-privilege task roles.
+"""ECS cluster, one image, a Fargate task definition per task, and least-privilege task roles.
 
-Each container gets the environment meltano.yml's `prod` environment, the SQLMesh gateways and
-the `brightcart` CLI read (REDSHIFT_*, SQLMESH_STATE_*, BRIGHTCART_*, TAP_*), credentials only
-through Secrets Manager references resolved by ECS when the task starts.
+Tasks and their sizes come from the lane registry (meltano.yml). Each container gets the
+environment meltano.yml's `prod` environment, the SQLMesh gateways and the `brightcart` CLI read
+(brightcart_ops.settings: BRIGHTCART_*, REDSHIFT_*, SQLMESH_STATE_*), credentials only through
+Secrets Manager references resolved by ECS when the task starts:
+
+* each task its own warehouse login (`warehouse/<task>`): a lane's login writes its raw schema
+  and the load log only (ops/infra/sql/, brightcart_infra/grants.py);
+* a lane its source's secrets (the registry's `secrets`), the transform task the source replica's
+  (reconciliation reads it);
+* only the transform task the SQLMesh state credentials; every task a lock-only login on the
+  state database for its lane lock (`state/locks`).
+
+Metrics go to CloudWatch (BRIGHTCART_METRICS=cloudwatch) under the namespace the alarms watch.
 """
 
 from __future__ import annotations
@@ -38,37 +48,46 @@ DOCKERIGNORE = REPO_ROOT / "ops/infra/Dockerfile.dockerignore"
 CONTAINER = "app"
 MELTANO_STATE_PREFIX = "meltano-state/"
 
-LOADING_LANES = ("shop", "events", "marketing", "crm")
 RAW_PREFIX = {"events": "events/", "marketing": "marketing/"}  # what a lane reads from raw
+TRANSFORM_SOURCES = ("source/postgres",)  # the daily reconciliation reads the source replica
 
-# env var -> (secret name, JSON field); which lanes receive which (least privilege).
-WAREHOUSE = {
-    "REDSHIFT_USER": ("warehouse/pipeline", "username"),
-    "REDSHIFT_PASSWORD": ("warehouse/pipeline", "password"),
-    "TARGET_REDSHIFT_PASSWORD": ("warehouse/pipeline", "password"),
+# How each secret reaches a container: env var -> JSON field of the secret.
+SECRET_VARIABLES: dict[str, dict[str, str]] = {
+    "source/postgres": {
+        "BRIGHTCART_PG_HOST": "host",
+        "BRIGHTCART_PG_PORT": "port",
+        "BRIGHTCART_PG_USER": "username",
+        "BRIGHTCART_PG_DB": "dbname",
+        "BRIGHTCART_PG_PASSWORD": "password",
+        "TAP_POSTGRES_PASSWORD": "password",
+    },
+    "source/salesforce": {
+        "TAP_SALESFORCE_CLIENT_ID": "client_id",
+        "TAP_SALESFORCE_CLIENT_SECRET": "client_secret",
+    },
+    "source/salesforce-token": {"TAP_SALESFORCE_REFRESH_TOKEN": "refresh_token"},
 }
-SOURCE_PG = {
-    "BRIGHTCART_PG_HOST": ("source/postgres", "host"),
-    "BRIGHTCART_PG_PORT": ("source/postgres", "port"),
-    "BRIGHTCART_PG_USER": ("source/postgres", "username"),
-    "BRIGHTCART_PG_DB": ("source/postgres", "dbname"),
-    "BRIGHTCART_PG_PASSWORD": ("source/postgres", "password"),
-    "TAP_POSTGRES_PASSWORD": ("source/postgres", "password"),
+WAREHOUSE_VARIABLES = {
+    "REDSHIFT_USER": "username",
+    "REDSHIFT_PASSWORD": "password",
+    "TARGET_REDSHIFT_PASSWORD": "password",
 }
-SALESFORCE = {
-    "TAP_SALESFORCE_CLIENT_ID": ("source/salesforce", "client_id"),
-    "TAP_SALESFORCE_CLIENT_SECRET": ("source/salesforce", "client_secret"),
-    "TAP_SALESFORCE_REFRESH_TOKEN": ("source/salesforce-token", "refresh_token"),
-}
-LANE_SECRETS: dict[str, dict[str, tuple[str, str]]] = {
-    "shop": {**WAREHOUSE, **SOURCE_PG},
-    "events": WAREHOUSE,
-    "marketing": WAREHOUSE,
-    "crm": {**WAREHOUSE, **SALESFORCE},
-    "transform": {**WAREHOUSE, **SOURCE_PG},  # reconciliation reads the source replica
-}
-STATE_DB_FIELDS = {"PGUSER": "username", "PGPASSWORD": "password"}  # lane locks (libpq)
+LOCK_VARIABLES = {"PGUSER": "username", "PGPASSWORD": "password"}  # lane locks (libpq)
 SQLMESH_STATE_FIELDS = {"SQLMESH_STATE_USER": "username", "SQLMESH_STATE_PASSWORD": "password"}
+
+
+def task_secrets(params: Params, task: str) -> dict[str, tuple[str, str]]:
+    """env var -> (secret name, JSON field) a task receives (state credentials aside)."""
+    known = params.registry()
+    lane = known.lanes.get(task)
+    sources = lane.secrets if lane else TRANSFORM_SOURCES
+    out = {var: (f"warehouse/{task}", f) for var, f in WAREHOUSE_VARIABLES.items()}
+    out |= {var: ("state/locks", f) for var, f in LOCK_VARIABLES.items()}
+    for name in sources:
+        if name not in SECRET_VARIABLES:
+            raise KeyError(f"secret {name!r} of {task!r} has no variables in SECRET_VARIABLES")
+        out |= {var: (name, f) for var, f in SECRET_VARIABLES[name].items()}
+    return out
 
 
 def docker_excludes() -> list[str]:
@@ -132,7 +151,7 @@ class BrightCartCompute(Construct):
         staging_prefix = staging_prefix_of(params)
         self.task_definitions: dict[str, ecs.FargateTaskDefinition] = {}
         obs = params.observability
-        for lane in params.lanes:
+        for lane in params.lanes:  # one task definition per task of the registry
             role = iam.Role(
                 self,
                 f"{lane.name}-TaskRole",
@@ -166,6 +185,7 @@ class BrightCartCompute(Construct):
                 "BRIGHTCART_S3_BUCKET": buckets.raw.bucket_name,
                 "BRIGHTCART_STAGING_BUCKET": buckets.staging.bucket_name,
                 "BRIGHTCART_ALERT_TOPIC_ARN": topic.topic_arn,
+                "BRIGHTCART_METRICS": "cloudwatch",
                 "BRIGHTCART_METRICS_NAMESPACE": obs.namespace,
                 "BRIGHTCART_LOCK_DSN": (
                     f"host={endpoints.state_host} port={endpoints.state_port} "
@@ -179,11 +199,9 @@ class BrightCartCompute(Construct):
                 "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             }
             container_secrets = {
-                var: ecs.Secret.from_secrets_manager(state_secret, field)
-                for var, field in STATE_DB_FIELDS.items()
+                var: ecs.Secret.from_secrets_manager(secrets[name], field)
+                for var, (name, field) in task_secrets(params, lane.name).items()
             }
-            for var, (name, field) in LANE_SECRETS[lane.name].items():
-                container_secrets[var] = ecs.Secret.from_secrets_manager(secrets[name], field)
             if lane.name == "transform":
                 env["BRIGHTCART_AUDIT_BUCKET"] = buckets.audit.bucket_name
                 env["SQLMESH_STATE_HOST"] = endpoints.state_host
@@ -255,7 +273,7 @@ class BrightCartCompute(Construct):
         """Explicit actions only: no `s3:*`, no `*` actions, one prefix per purpose."""
         rw = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
         cls._grant_objects(role, buckets.state, MELTANO_STATE_PREFIX, rw)
-        if lane in LOADING_LANES:
+        if lane != "transform":  # every lane's loader stages its COPY files
             cls._grant_objects(role, buckets.staging, staging_prefix, rw)
         raw = RAW_PREFIX.get(lane)
         if raw:

@@ -1,11 +1,12 @@
 """Alerts: an encrypted SNS topic, CloudWatch alarms on pipeline metrics, an AWS Budget.
 
-Metric contract (namespace `BrightCart/Pipeline`, emitted by the `brightcart` CLI):
-  LaneFailed{Lane}            1 when a lane run fails (after its own retries)
-  SourceUnreachable{Lane}     1 when a lane cannot reach its source (upstream outage)
-  FreshnessLagMinutes         minutes between now and the oldest lane high-water mark
-  BlockingAuditFailures       count of blocking SQLMesh audits that failed in a prod run
-  ReconciliationMismatches    count of finance days that differ between source and warehouse
+Every alarm is built from the code's metric catalogue (brightcart_ops.metrics.CATALOGUE): the
+metric name, the namespace the tasks publish under, the dimensions the code sends, the statistic,
+a period equal to the metric's cadence and the treat-missing-data its kind calls for (a failure
+count: not breaching; a gauge the pipeline must keep reporting: breaching). LaneFailed{Lane} is
+emitted by `brightcart run` for every task, SourceUnreachable{Lane} and FreshnessLagMinutes by the
+hourly transform's SLA check, BlockingAuditFailures by the SQLMesh notification target,
+ReconciliationMismatches by the daily reconciliation.
 """
 
 from __future__ import annotations
@@ -21,9 +22,23 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from brightcart_ops.metrics import (
+    BLOCKING_AUDIT_FAILURES,
+    FRESHNESS_LAG,
+    LANE_FAILED,
+    RECONCILIATION_MISMATCHES,
+    SOURCE_UNREACHABLE,
+    Metric,
+)
+
 from .params import Observability
 
 PROJECT_TAG = "brightcart"
+# The catalogue speaks CloudFormation's words (TreatMissingData in the template).
+MISSING = {
+    "breaching": cw.TreatMissingData.BREACHING,
+    "notBreaching": cw.TreatMissingData.NOT_BREACHING,
+}
 
 
 class BrightCartAlerts(Construct):
@@ -52,6 +67,19 @@ class BrightCartAlerts(Construct):
         )
 
 
+def catalogue_metric(namespace: str, spec: Metric, **dimensions: str) -> cw.Metric:
+    """A CloudWatch metric exactly as the code emits `spec` (dimension names checked)."""
+    if tuple(sorted(dimensions)) != tuple(sorted(spec.dimensions)):
+        raise ValueError(f"{spec.name} is emitted with {spec.dimensions}, not {sorted(dimensions)}")
+    return cw.Metric(
+        namespace=namespace,
+        metric_name=spec.name,
+        dimensions_map=dimensions or None,
+        statistic=spec.statistic,
+        period=Duration.seconds(spec.cadence_seconds),
+    )
+
+
 class BrightCartAlarms(Construct):
     def __init__(
         self,
@@ -59,6 +87,7 @@ class BrightCartAlarms(Construct):
         cid: str,
         *,
         topic: sns.ITopic,
+        tasks: list[str],
         lanes: list[str],
         obs: Observability,
         cluster_arn: str,
@@ -69,104 +98,63 @@ class BrightCartAlarms(Construct):
         self.alarms: list[cw.Alarm] = []
 
         def alarm(
-            name: str,
-            metric: cw.Metric,
-            threshold: float,
-            missing: cw.TreatMissingData,
-            text: str,
-            runbook: str,
+            name: str, spec: Metric, threshold: float, text: str, runbook: str, **dims: str
         ) -> None:
             a = cw.Alarm(
                 self,
                 name,
                 alarm_name=f"brightcart-{name}",
-                alarm_description=f"{text} Runbook: docs/runbooks/{runbook}",
-                metric=metric,
+                alarm_description=f"{text} Emitted by {spec.emitted_by}. "
+                f"Runbook: docs/runbooks/{runbook}",
+                metric=catalogue_metric(ns, spec, **dims),
                 threshold=threshold,
                 evaluation_periods=1,
                 comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=missing,
+                treat_missing_data=MISSING[spec.treat_missing_data],
             )
             a.add_alarm_action(action)
             self.alarms.append(a)
 
-        quiet = cw.TreatMissingData.NOT_BREACHING
-        hour = Duration.hours(1)
-        for lane in lanes:
-            dims = {"Lane": lane}
+        for task in tasks:
             alarm(
-                f"{lane}-lane-failed",
-                cw.Metric(
-                    namespace=ns,
-                    metric_name="LaneFailed",
-                    dimensions_map=dims,
-                    statistic="Sum",
-                    period=hour,
-                ),
+                f"{task}-lane-failed",
+                LANE_FAILED,
                 1,
-                quiet,
-                f"The {lane} lane failed.",
+                f"A job of the {task} task failed after its retries.",
                 "lane-failure.md",
+                Lane=task,
             )
-            if lane != "transform":
-                alarm(
-                    f"{lane}-upstream-outage",
-                    cw.Metric(
-                        namespace=ns,
-                        metric_name="SourceUnreachable",
-                        dimensions_map=dims,
-                        statistic="Sum",
-                        period=hour,
-                    ),
-                    1,
-                    quiet,
-                    f"The {lane} source is unreachable.",
-                    "upstream-outage.md",
-                )
+        for lane in lanes:
+            alarm(
+                f"{lane}-upstream-outage",
+                SOURCE_UNREACHABLE,
+                1,
+                f"The {lane} source has not landed within its allowed lag.",
+                "upstream-outage.md",
+                Lane=lane,
+            )
         sla = obs.freshness_sla_minutes
-        lag = cw.Metric(
-            namespace=ns,
-            metric_name="FreshnessLagMinutes",
-            statistic="Maximum",
-            period=Duration.minutes(15),
-        )
-        # No freshness figure at all means nothing is reporting: treat it as at risk.
+        # No freshness figure for a whole period means the hourly transform is not reporting:
+        # the gauge's missing data breaches.
         alarm(
             "sla-at-risk",
-            lag,
+            FRESHNESS_LAG,
             round(sla * 0.75),
-            cw.TreatMissingData.BREACHING,
             "Freshness lag passed 75% of the SLA.",
             "sla.md",
         )
-        alarm(
-            "sla-breached",
-            lag,
-            sla,
-            cw.TreatMissingData.BREACHING,
-            "Freshness lag passed the SLA.",
-            "sla.md",
-        )
+        alarm("sla-breached", FRESHNESS_LAG, sla, "Freshness lag passed the SLA.", "sla.md")
         alarm(
             "blocking-audit-failed",
-            cw.Metric(
-                namespace=ns, metric_name="BlockingAuditFailures", statistic="Sum", period=hour
-            ),
+            BLOCKING_AUDIT_FAILURES,
             1,
-            quiet,
             "A blocking audit failed in prod.",
             "blocking-audit-failure.md",
         )
         alarm(
             "reconciliation-mismatch",
-            cw.Metric(
-                namespace=ns,
-                metric_name="ReconciliationMismatches",
-                statistic="Sum",
-                period=Duration.days(1),
-            ),
+            RECONCILIATION_MISMATCHES,
             1,
-            quiet,
             "Finance reconciliation found differing days.",
             "reconciliation-mismatch.md",
         )

@@ -11,18 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .schedules import MELTANO_YML, Schedule, load_schedules
+from brightcart_ops.registry import Registry, registry
+
+from .schedules import MELTANO_YML, Schedule
+
+# Task sizes, typical run times and schedules are lane registry facts (meltano.yml's job
+# annotations and schedules); this module adds what only AWS needs.
 
 
 @dataclass(frozen=True)
 class Lane:
-    """One Fargate task definition: a source lane or the transformation + publishing task."""
+    """One Fargate task definition: a source lane's, or the transform task's (registry sizes)."""
 
     name: str
     vcpu: float  # Fargate vCPU (0.25, 0.5, 1, 2, 4, 8, 16)
     memory_gb: int
-    typical_minutes: float  # wall time of one scheduled run at production scale
-    description: str
+    lane: str | None  # the source lane it loads; None for the transform task
 
     @property
     def cpu_units(self) -> int:
@@ -31,23 +35,6 @@ class Lane:
     @property
     def memory_mib(self) -> int:
         return self.memory_gb * 1024
-
-
-LANES: tuple[Lane, ...] = (
-    Lane("shop", 1, 4, 12, "PostgreSQL replica -> raw_shop (12M updates/day, ~500k per hour)"),
-    Lane("events", 4, 16, 25, "S3 events -> raw_events (6.25M rows/hour average, 3x at peak)"),
-    Lane("marketing", 0.5, 1, 5, "S3 ad-spend CSV -> raw_marketing (a few files per day)"),
-    Lane("crm", 1, 2, 10, "Salesforce REST -> raw_crm (8M records, incremental by SystemModstamp)"),
-    Lane("transform", 2, 8, 20, "sqlmesh run, audits, reconciliation, publish to QuickSight"),
-)
-
-
-# Jobs whose run time differs from their lane's typical run (meltano.yml job name -> minutes).
-JOB_MINUTES: dict[str, float] = {
-    "finance-full-extract": 40,  # bounded full-table read of finance tables, off business hours
-    "reconcile": 25,  # per-day counts, sums and key hashes, source vs warehouse
-    "retention": 5,  # drops warehouse raw partitions older than the raw retention
-}
 
 
 @dataclass(frozen=True)
@@ -111,7 +98,22 @@ class Network:
     azs: int = 3  # Redshift Serverless needs subnets in three AZs
     endpoint_azs: int = 2  # interface endpoints only where tasks run
     nat_gateways: int = 1  # Salesforce is on the internet; one NAT for that egress
-    interface_endpoints: tuple[str, ...] = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts")
+    # Every AWS API a task calls: image pulls, logs, secrets, STS, alerts (SNS), metrics.
+    interface_endpoints: tuple[str, ...] = (
+        "ecr.api",
+        "ecr.dkr",
+        "logs",
+        "secretsmanager",
+        "sts",
+        "sns",
+        "monitoring",
+    )
+    # The S3 gateway endpoint's managed prefix list (`aws ec2 describe-managed-prefix-lists
+    # --filters Name=prefix-list-name,Values=com.amazonaws.<region>.s3`): task egress to S3.
+    s3_prefix_list_id: str = "pl-63a5400a"  # us-east-1
+    # Where the OLTP read replica answers (its subnet); only tasks reading the source reach it.
+    source_db_cidr: str = "10.50.0.0/16"
+    source_db_port: int = 5432
     nat_gb_per_month: float = 30.0  # Salesforce API traffic and package-free egress
     endpoint_gb_per_month: float = 200.0  # logs, secrets, image manifests, STS
 
@@ -133,7 +135,8 @@ class Observability:
 class Params:
     account: str = "111111111111"
     region: str = "us-east-1"
-    lanes: tuple[Lane, ...] = LANES
+    # Size overrides (task -> (vcpu, memory_gb)) on top of the registry's, for what-if pricing.
+    task_sizes: tuple[tuple[str, float, int], ...] = ()
     warehouse: Warehouse = field(default_factory=Warehouse)
     storage: Storage = field(default_factory=Storage)
     state_db: StateDb = field(default_factory=StateDb)
@@ -141,13 +144,28 @@ class Params:
     network: Network = field(default_factory=Network)
     observability: Observability = field(default_factory=Observability)
     meltano_yml: Path = MELTANO_YML
-    secrets: tuple[str, ...] = (
-        "source/postgres",
-        "source/salesforce",
-        "source/salesforce-token",
-        "warehouse/pipeline",
-        "warehouse/bi_reader",
-    )
+
+    def registry(self) -> Registry:
+        return registry(self.meltano_yml)
+
+    @property
+    def lanes(self) -> tuple[Lane, ...]:
+        """Every task definition, sized by the registry (and `task_sizes` overrides)."""
+        sizes = {name: (vcpu, memory) for name, vcpu, memory in self.task_sizes}
+        out = []
+        for task in self.registry().tasks.values():
+            vcpu, memory = sizes.get(task.name, (task.size.vcpu, task.size.memory_gb))
+            out.append(Lane(task.name, vcpu, memory, task.lane))
+        return tuple(out)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Secrets Manager entries: each lane's source secrets (registry), one warehouse login
+        per task (least privilege), the BI reader, and the lane-lock login."""
+        known = self.registry()
+        sources = [s for lane in known.lanes.values() for s in lane.secrets]
+        logins = [f"warehouse/{task}" for task in known.tasks]
+        return tuple(dict.fromkeys([*sources, *logins, "warehouse/bi_reader", "state/locks"]))
 
     def lane(self, name: str) -> Lane:
         for lane in self.lanes:
@@ -155,22 +173,25 @@ class Params:
                 return lane
         raise KeyError(f"no lane named {name!r}; lanes are {[x.name for x in self.lanes]}")
 
-    job_minutes: tuple[tuple[str, float], ...] = tuple(JOB_MINUTES.items())
-
     def schedules(self) -> list[Schedule]:
-        return load_schedules(self.meltano_yml)
+        return list(self.registry().schedules)
 
     def minutes_per_run(self, schedule: Schedule) -> float:
-        return dict(self.job_minutes).get(schedule.job, self.lane(schedule.lane).typical_minutes)
+        return self.registry().job(schedule.job).minutes
 
     def alarm_count(self) -> int:
-        """Alarms in the stack: failure per lane, outage per source lane, four pipeline-wide."""
-        return len(self.lanes) + sum(1 for x in self.lanes if x.name != "transform") + 4
+        """Alarms in the stack: failure per task, outage per source lane, four pipeline-wide."""
+        return len(self.lanes) + sum(1 for x in self.lanes if x.lane) + 4
 
     def with_lane(self, name: str, **changes: float) -> Params:
-        """A copy with one lane changed, e.g. `with_lane("events", vcpu=8)`."""
-        lanes = tuple(replace(x, **changes) if x.name == name else x for x in self.lanes)  # type: ignore[arg-type]
-        return replace(self, lanes=lanes)
+        """A copy with one task resized, e.g. `with_lane("events", vcpu=8)`."""
+        current = self.lane(name)
+        vcpu = float(changes.pop("vcpu", current.vcpu))
+        memory = int(changes.pop("memory_gb", current.memory_gb))
+        if changes:
+            raise TypeError(f"only vcpu and memory_gb can change, not {sorted(changes)}")
+        kept = tuple(t for t in self.task_sizes if t[0] != name)
+        return replace(self, task_sizes=(*kept, (name, vcpu, memory)))
 
 
 PRODUCTION = Params()

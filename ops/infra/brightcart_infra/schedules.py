@@ -1,6 +1,7 @@
-"""Schedules come from meltano.yml: parse them, map each job to a lane, and translate the cron.
+"""Schedules come from meltano.yml (through the lane registry); translate their cron for AWS.
 
-meltano.yml is the single source of truth for when jobs run. EventBridge Scheduler wants
+meltano.yml is the single source of truth for when jobs run, and the lane registry
+(brightcart_ops.registry) says which task runs each job. EventBridge Scheduler wants
 `cron(minutes hours day-of-month month day-of-week year)` with `?` in one of the two day fields
 and Sunday as 1, where meltano (and Unix) cron has five fields and Sunday as 0.
 """
@@ -8,93 +9,21 @@ and Sunday as 1, where meltano (and Unix) cron has five fields and Sunday as 0.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from brightcart_ops.registry import CRON_ALIASES as ALIASES
+from brightcart_ops.registry import Schedule, registry
+
 MELTANO_YML = Path(__file__).resolve().parents[3] / "meltano.yml"
 
-ALIASES = {
-    "@hourly": "0 * * * *",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@weekly": "0 0 * * 0",
-    "@monthly": "0 0 1 * *",
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-}
-
-# The extractor that opens a job decides its lane (and so its task size and permissions).
-EXTRACTOR_LANE = {
-    "tap-postgres": "shop",
-    "tap-brightcart-events": "events",
-    "tap-s3-csv": "marketing",
-    "tap-salesforce": "crm",
-}
-TRANSFORM_LANE = "transform"
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """One entry of meltano.yml's `schedules:` that runs a job."""
-
-    name: str
-    job: str
-    interval: str  # as written in meltano.yml
-    lane: str
-
-    @property
-    def cron(self) -> str:
-        return ALIASES.get(self.interval.strip(), self.interval.strip())
-
-    @property
-    def command(self) -> list[str]:
-        return ["meltano", "run", self.job]
-
-
-def _job_tasks(job: dict[str, Any]) -> list[str]:
-    tasks = job.get("tasks", [])
-    words: list[str] = []
-    for task in tasks if isinstance(tasks, list) else [tasks]:
-        items = task if isinstance(task, list) else [task]
-        for item in items:
-            words.extend(str(item).split())
-    return words
-
-
-def lane_of(job_name: str, tasks: list[str]) -> str:
-    """The lane a job belongs to: its first known extractor, else a lane named in the job name."""
-    for word in tasks:
-        base = word.split("--", 1)[0]  # an inherited plugin (tap-postgres--finance-full)
-        if base in EXTRACTOR_LANE:
-            return EXTRACTOR_LANE[base]
-    for lane in ("shop", "events", "marketing", "crm"):
-        if lane in job_name:
-            return lane
-    return TRANSFORM_LANE
+__all__ = ["ALIASES", "MELTANO_YML", "Schedule", "load_schedules", "runs_per_month"]
 
 
 def load_schedules(path: Path = MELTANO_YML) -> list[Schedule]:
-    """Every schedule in meltano.yml, in file order. A schedule must name a `job`."""
-    doc = yaml.safe_load(path.read_text()) or {}
-    jobs = {str(j["name"]): j for j in doc.get("jobs") or []}
-    schedules: list[Schedule] = []
-    for entry in doc.get("schedules") or []:
-        name = str(entry["name"])
-        job = entry.get("job")
-        if not job:
-            raise ValueError(
-                f"schedule {name!r} in {path} has no `job`; production runs `meltano run <job>`, "
-                "so declare the steps as a job and point the schedule at it"
-            )
-        interval = str(entry.get("interval", ""))
-        if not interval:
-            raise ValueError(f"schedule {name!r} in {path} has no `interval` (cron)")
-        tasks = _job_tasks(jobs.get(str(job), {}))
-        schedules.append(Schedule(name, str(job), interval, lane_of(str(job), tasks)))
-    return schedules
+    """Every schedule in meltano.yml, in file order, with the task that runs its job."""
+    return list(registry(path).schedules)
 
 
 def _shift_dow(field: str) -> str:

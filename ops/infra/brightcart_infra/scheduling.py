@@ -1,4 +1,8 @@
-"""EventBridge Scheduler: one schedule per meltano.yml schedule, running `meltano run <job>`."""
+"""EventBridge Scheduler: one schedule per meltano.yml schedule, running `brightcart run <job>`.
+
+The command is the job runner (lock, attempt timeout, retries, run record, alert, metrics), never
+a bare `meltano run`; the task definition is the one of the task the registry assigns the job.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ class BrightCartSchedules(Construct):
         cluster: ecs.ICluster,
         task_definitions: dict[str, ecs.FargateTaskDefinition],
         subnets: list[str],
-        security_group: ec2.ISecurityGroup,
+        security_groups: dict[str, list[ec2.ISecurityGroup]],
     ) -> None:
         super().__init__(scope, cid)
         group = scheduler.CfnScheduleGroup(self, "Group", name=GROUP)
@@ -60,7 +64,7 @@ class BrightCartSchedules(Construct):
                 f"Schedule-{s.name}",
                 name=f"brightcart-{s.name}"[:64],
                 group_name=GROUP,
-                description=f"meltano.yml schedule {s.name}: meltano run {s.job} ({s.interval})",
+                description=f"meltano.yml schedule {s.name}: {' '.join(s.command)} ({s.interval})",
                 schedule_expression=to_eventbridge(s.cron),
                 schedule_expression_timezone="UTC",
                 flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
@@ -81,7 +85,9 @@ class BrightCartSchedules(Construct):
                         network_configuration=scheduler.CfnSchedule.NetworkConfigurationProperty(
                             awsvpc_configuration=scheduler.CfnSchedule.AwsVpcConfigurationProperty(
                                 subnets=subnets,
-                                security_groups=[security_group.security_group_id],
+                                security_groups=[
+                                    g.security_group_id for g in security_groups[s.lane]
+                                ],
                                 assign_public_ip="DISABLED",
                             )
                         ),

@@ -18,9 +18,23 @@ TEMPLATES: dict[str, tuple[dict[str, str], str]] = {
     "source/salesforce": ({"client_id": ""}, "client_secret"),
     # Kept apart: the token keeper rewrites this whole secret with the rotated refresh token.
     "source/salesforce-token": ({}, "refresh_token"),
-    "warehouse/pipeline": ({"username": "brightcart_pipeline"}, "password"),
     "warehouse/bi_reader": ({"username": "brightcart_bi"}, "password"),
+    # A login on the state database that can take advisory locks and nothing else (lane locks):
+    # only the transform task holds the SQLMesh state credentials.
+    "state/locks": ({"username": "brightcart_locks"}, "password"),
 }
+TRANSFORM_LOGIN = "brightcart_pipeline"  # owns the SQLMesh-built views (ops/infra/sql/)
+
+
+def warehouse_login(task: str) -> str:
+    """The warehouse user of a task: one per lane (its raw schema only), one for transform."""
+    return TRANSFORM_LOGIN if task == "transform" else f"brightcart_{task}"
+
+
+def template(name: str) -> tuple[dict[str, str], str]:
+    if name.startswith("warehouse/") and name not in TEMPLATES:
+        return {"username": warehouse_login(name.removeprefix("warehouse/"))}, "password"
+    return TEMPLATES[name]
 
 
 class BrightCartSecrets(Construct):
@@ -28,14 +42,14 @@ class BrightCartSecrets(Construct):
         super().__init__(scope, cid)
         self.by_name: dict[str, sm.Secret] = {}
         for name in names:
-            template, key = TEMPLATES[name]
+            fields, key = template(name)
             secret = sm.Secret(
                 self,
                 name.replace("/", "-"),
                 secret_name=f"brightcart/{name}",
                 description=f"BrightCart {name}; values are set by the rotate-a-secret runbook",
                 generate_secret_string=sm.SecretStringGenerator(
-                    secret_string_template=json.dumps(template),
+                    secret_string_template=json.dumps(fields),
                     generate_string_key=key,
                     exclude_punctuation=True,
                     password_length=40,

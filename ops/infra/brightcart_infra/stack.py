@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from .bi import BrightCartBi
 from .compute import BrightCartCompute, Buckets, Endpoints, staging_prefix_of
 from .monitoring import PROJECT_TAG, BrightCartAlarms, BrightCartAlerts, BrightCartBudget
-from .network import BrightCartNetwork
+from .network import BrightCartNetwork, egress_groups
 from .params import Params
 from .scheduling import BrightCartSchedules
 from .secrets import BrightCartSecrets
@@ -33,6 +34,12 @@ class BrightCartStack(Stack):
             staging_prefix=staging_prefix_of(params),
             wh=params.warehouse,
             state=params.state_db,
+        )
+        net.task_sg.add_egress_rule(
+            wh.security_group, ec2.Port.tcp(REDSHIFT_PORT), "Redshift Serverless"
+        )
+        net.task_sg.add_egress_rule(
+            wh.state_security_group, ec2.Port.tcp(params.state_db.port), "state database"
         )
         self.bi = BrightCartBi(
             self,
@@ -80,13 +87,26 @@ class BrightCartStack(Stack):
                 subnet_group_name="tasks",
                 availability_zones=list(net.vpc.availability_zones[: params.network.endpoint_azs]),
             ).subnet_ids,
-            security_group=net.task_sg,
+            security_groups={
+                task.name: [
+                    net.task_sg,
+                    *(
+                        net.groups[g]
+                        for g in egress_groups(
+                            params.registry().lanes[task.name].secrets if task.lane else (),
+                            task.name,
+                        )
+                    ),
+                ]
+                for task in params.lanes
+            },
         )
         BrightCartAlarms(
             self,
             "Alarms",
             topic=alerts.topic,
-            lanes=[x.name for x in params.lanes],
+            tasks=[x.name for x in params.lanes],
+            lanes=[x.name for x in params.lanes if x.lane],
             obs=params.observability,
             cluster_arn=compute.cluster.cluster_arn,
         )

@@ -105,6 +105,7 @@ class BrightCartWarehouse(Construct):
             self, "StateDbSg", vpc=vpc, description="SQLMesh state", allow_all_outbound=False
         )
         db_sg.add_ingress_rule(clients, ec2.Port.tcp(state.port), "PostgreSQL from tasks")
+        self.state_security_group = db_sg
         self.state_db = rds.DatabaseInstance(
             self,
             "StateDb",

@@ -18,12 +18,13 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from brightcart_ops.lanes import LANES, lane_high_water_mark
+from brightcart_ops.landed import high_water_mark as lane_high_water_mark
 from brightcart_ops.opslog import business_clock, business_now, utcnow
 from brightcart_ops.publish.datasets import Dataset, DatasetMap
 from brightcart_ops.publish.formatting import UNIT_NAME, format_duration, format_moment
 from brightcart_ops.publish.log import Decision, LastRefresh
 from brightcart_ops.publish.pages import PageView, build_page, window_label
+from brightcart_ops.registry import registry
 from brightcart_ops.warehouse import Warehouse
 
 # A local snapshot holds the whole view (newest rows first if a view ever outgrows this); the
@@ -108,9 +109,9 @@ class LocalSnapshotAdapter:
 
     def lane_freshness(self, now: datetime) -> list[dict[str, Any]]:
         rows = []
-        for lane in LANES.values():
+        for lane in registry().lanes.values():
             hwm = lane_high_water_mark(self.warehouse, lane.name)
-            limit = self.maps.sources.get(lane.name)
+            limit = lane.max_lag_minutes
             lag = now - hwm if hwm else None
             rows.append(
                 {

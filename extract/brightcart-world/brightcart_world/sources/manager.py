@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Protocol
 
-from brightcart_world.settings import Settings
+from brightcart_world.settings import Settings, write_world_env
 from brightcart_world.sources.model import ComponentStatus, Outcome, SourcesError
 from brightcart_world.sources.postgres import PostgresComponent
 from brightcart_world.sources.s3 import S3Component
@@ -71,6 +71,8 @@ class LocalSources:
                 if component.name in started:
                     component.stop()
             raise
+        # How `brightcart` processes (and `eval "$(brightcart env)"`) find this world.
+        write_world_env(self.settings)
         return outcomes
 
     def down(self) -> list[Outcome]:

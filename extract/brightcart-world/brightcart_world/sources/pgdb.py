@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -120,4 +119,4 @@ def drop_database(settings: Settings) -> None:
 
 def with_database(settings: Settings, name: str) -> Settings:
     """The same settings pointing at another database."""
-    return replace(settings, pg_db=check_name(name))
+    return settings.model_copy(update={"pg_db": check_name(name)})

@@ -12,14 +12,16 @@ import os
 import shutil
 from datetime import UTC, datetime, timedelta
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
-from brightcart_ops.lanes import LANES, run_lane
+from brightcart_ops.lanes import run_lane
 from brightcart_ops.lineage import raw_columns, trace
+from brightcart_ops.registry import registry
 from brightcart_ops.transform import run_sqlmesh
 from brightcart_world.generator import advance, generate
-from brightcart_world.settings import Settings
+from brightcart_world.settings import Settings, load, write_world_env
 from brightcart_world.sources import LocalSources
 
 console = Console()
@@ -42,7 +44,7 @@ def _fresh(settings: Settings) -> None:
 
 def _lanes(settings: Settings, title: str) -> None:
     table = Table("lane", "status", "rows landed", "landed up to", title=title)
-    for name, lane in LANES.items():
+    for name, lane in registry().lanes.items():
         result = run_lane(settings, lane.job, "dev", attempts=2, backoff_seconds=2)
         table.add_row(name, result.status, str(result.rows_loaded), str(result.high_water_mark))
     console.print(table)
@@ -71,6 +73,10 @@ def run_demo(
         sources.up()
         console.rule(f"2. generate {days} days from {start:%Y-%m-%d} (seed {seed}, scale {scale})")
         generate(settings, seed=seed, start=start, end=start + timedelta(days=days), scale=scale)
+        # `eval "$(brightcart env)"` then gives a shell the same warehouse start as this demo.
+        write_world_env(
+            settings, {"BRIGHTCART_WAREHOUSE_START": os.environ["BRIGHTCART_WAREHOUSE_START"]}
+        )
         console.rule("3. land all four lanes")
         _lanes(settings, "first load")
         console.rule("4. build prod: sqlmesh plan (publishes after a successful apply)")
@@ -90,7 +96,7 @@ def run_demo(
 def _summary(settings: Settings) -> None:
     from sqlmesh import Context
 
-    from brightcart_ops.runtime import PROJECT_ROOT
+    from brightcart_ops.settings import PROJECT_ROOT
 
     dashboards = settings.home / "dashboards" / "index.html"
     shown = f"file://{dashboards}" if dashboards.exists() else "not written"
@@ -116,3 +122,19 @@ def _summary(settings: Settings) -> None:
 
 def default_start() -> datetime:
     return datetime(2026, 11, 1, tzinfo=UTC)
+
+
+app = typer.Typer(help="Run the pipeline end to end on a fresh local world, then stop everything.")
+
+
+@app.callback(invoke_without_command=True)
+def demo_command(
+    start: str = typer.Option("2026-11-01", help="first generated day (UTC)"),
+    days: int = typer.Option(7, help="days of history to generate"),
+    hours: int = typer.Option(2, help="hourly cycles to run after the first build"),
+    scale: float = typer.Option(0.002, help="1.0 = 1:100 of production"),
+    seed: int = typer.Option(42, help="generator seed"),
+) -> None:
+    """Run the pipeline end to end on a fresh local world, then stop everything."""
+    first = datetime.fromisoformat(start).replace(tzinfo=UTC)
+    run_demo(load(), first, days, hours, scale, seed)

@@ -28,8 +28,16 @@ def proxy_env(proxy_port: int, ca_pem: Path) -> dict[str, str]:
 
 
 def tap_env(settings: Settings) -> dict[str, str]:
-    """Environment for tap-salesforce against the emulator described by settings."""
-    return proxy_env(settings.sf_proxy_port, tls.ca_path(settings.home))
+    """What tap-salesforce-guard needs to reach the emulator described by settings.
+
+    Only the guard reads these: it gives the proxy and the authority to the tap's own process
+    (lane_guards.salesforce.proxy_env), so a shell or a Meltano process that carries them sends
+    no other traffic through the proxy.
+    """
+    return {
+        "BRIGHTCART_SF_PROXY": f"http://127.0.0.1:{settings.sf_proxy_port}",
+        "BRIGHTCART_SF_CA_BUNDLE": str(tls.ca_path(settings.home)),
+    }
 
 
 def meltano_credentials_env(settings: Settings) -> dict[str, str]:

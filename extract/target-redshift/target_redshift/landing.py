@@ -1,0 +1,154 @@
+"""One loader run's landing: the warehouse connection, the batches, their counts, the load log.
+
+The target (target.py) reads Singer messages and the sinks (sink.py) collect a stream's
+records; both hand their batches to the run's Landing, which neither imports the other. A sink
+reaches it through the `LandingOwner` protocol its target satisfies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import tempfile
+import typing as t
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import duckdb
+
+from target_redshift.batchfiles import BatchSource
+from target_redshift.loader import BatchResult, TablePlan, evolve_table, load_batch, load_file
+from target_redshift.loadlog import StreamTally, write_load_log
+from target_redshift.rehash import HashSchemes
+from target_redshift.warehouse import DuckDBWarehouse, Warehouse, redshift_from_config
+
+
+class LandingOwner(t.Protocol):
+    """What a sink asks of its target."""
+
+    @property
+    def landing(self) -> Landing: ...
+
+    @property
+    def batch_time_extracted(self) -> str | None: ...
+
+    def version_key_override(self, stream: str) -> Sequence[str] | None: ...
+
+    def replication_key(self, stream: str) -> str | None: ...
+
+
+class Landing:
+    """Lands the batches of one loader run and writes its load log."""
+
+    def __init__(self, config: Mapping[str, t.Any], logger: logging.Logger) -> None:
+        self.config = config
+        self.logger = logger
+        self.load_id = uuid.uuid4().hex
+        self.tallies: dict[str, StreamTally] = {}
+        self.schemes = HashSchemes()
+        self._redshift: Warehouse | None = None
+        self._local = duckdb.connect()
+        self._local.execute("SET TimeZone = 'UTC'")
+        base = config.get("staging_dir") or str(Path(tempfile.gettempdir()) / "target-redshift")
+        self.workdir = Path(base) / self.load_id
+        self.workdir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def target_schema(self) -> str:
+        return str(self.config.get("default_target_schema") or "raw").lower()
+
+    @contextlib.contextmanager
+    def warehouse(self) -> Iterator[Warehouse]:
+        """A DuckDB file opened for the duration of a step, or the one Redshift connection."""
+        if self.config.get("backend", "duckdb") == "redshift":
+            if self._redshift is None:
+                self._redshift = redshift_from_config(dict(self.config))
+            yield self._redshift
+            return
+        path = self.config.get("path")
+        if not path:
+            msg = "backend=duckdb needs the setting 'path' (the warehouse file). Set it and rerun."
+            raise ValueError(msg)
+        wh = DuckDBWarehouse(str(path), float(self.config.get("lock_timeout_seconds", 60)))
+        try:
+            yield wh
+        finally:
+            wh.close()
+
+    def ensure_table(self, plan: TablePlan) -> None:
+        """Create (or widen) a stream's table even when the stream sent no record."""
+        with self.warehouse() as wh:
+            evolve_table(wh, plan)
+
+    def tally(self, stream: str, plan: TablePlan, high_water_column: str | None) -> StreamTally:
+        tally = self.tallies.get(stream)
+        if tally is None:
+            tally = StreamTally(
+                schema=plan.schema,
+                table=plan.table,
+                started_at=dt.datetime.now(tz=dt.UTC),
+            )
+            self.tallies[stream] = tally
+        tally.high_water_column = high_water_column
+        return tally
+
+    def _count(self, tally: StreamTally, plan: TablePlan, result: BatchResult) -> None:
+        tally.received += result.received
+        tally.inserted += result.inserted
+        tally.duplicate += result.duplicate
+        tally.rejected += result.rejected
+        self.logger.info(
+            "Loaded %s.%s: %d received, %d inserted, %d duplicate, %d rejected",
+            plan.schema,
+            plan.table,
+            result.received,
+            result.inserted,
+            result.duplicate,
+            result.rejected,
+        )
+
+    def load(self, tally: StreamTally, plan: TablePlan, records: list[dict]) -> None:
+        """Land one batch of a stream and add its counts to the run's tally."""
+        with self.warehouse() as wh:
+            result = load_batch(
+                wh, self._local, plan, records, self.load_id, self.workdir, self.schemes
+            )
+        self._count(tally, plan, result)
+
+    def load_file(
+        self, tally: StreamTally, plan: TablePlan, url: str, source: BatchSource
+    ) -> BatchResult:
+        """Land one BATCH file of a stream in one bulk step; remove it once committed."""
+        local = source.fetch(url, self.workdir)
+        try:
+            with self.warehouse() as wh:
+                result = load_file(
+                    wh,
+                    self._local,
+                    plan,
+                    local.as_source(),
+                    self.load_id,
+                    self.workdir,
+                    self.schemes,
+                )
+        finally:
+            local.discard()
+        self._count(tally, plan, result)
+        if self.config.get("delete_batch_files", True):
+            source.delete(url)
+        return result
+
+    def log_run(self, status: str) -> None:
+        with self.warehouse() as wh:
+            write_load_log(
+                wh, self.load_id, str(self.config.get("lane") or ""), self.tallies, status
+            )
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.workdir.rmdir()
+        if self._redshift is not None:
+            self._redshift.close()
+            self._redshift = None

@@ -1,0 +1,158 @@
+"""CLI commands of reviewed changes: review, approve, and the audit chain (show, verify, check).
+
+Mounted on the `brightcart` command with `register(app)`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from brightcart_ops.runtime import PROJECT_ROOT
+from brightcart_ops.settings import load as load_settings
+from brightcart_ops.warehouse import Warehouse
+
+console = Console(soft_wrap=True, highlight=False)
+audit_app = typer.Typer(help="The SOX audit trail: chain of a prod apply, integrity, gate check.")
+PROJECT = typer.Option(PROJECT_ROOT, help="the SQLMesh project (like sqlmesh --paths)")
+GATEWAY = typer.Option(
+    None, help="SQLMesh gateway (default: BRIGHTCART_GATEWAY, else local)", show_default=False
+)
+
+
+def _gateway(value: str | None) -> str:
+    return value or os.environ.get("BRIGHTCART_GATEWAY", "local")
+
+
+def _warehouse(gateway: str) -> Warehouse:
+    return Warehouse(load_settings(), gateway)
+
+
+def review_command(
+    environment: str = typer.Argument(..., help="the environment to review (dev), or prod"),
+    restate_model: list[str] = typer.Option(
+        None, "--restate-model", help="with prod: review a restatement of these models"
+    ),
+    start: str = typer.Option(None, help="with --restate-model: first day, e.g. 2026-11-02"),
+    end: str = typer.Option(None, help="with --restate-model: last day, inclusive"),
+    gateway: str = GATEWAY,
+    project: Path = PROJECT,
+) -> None:
+    """Review a dev environment against prod: the plan and a data diff, as a report and a row."""
+    from brightcart_ops.review.build import Restatement, create_review
+    from brightcart_ops.review.planinfo import ReviewError
+    from brightcart_ops.review.policy import PolicyError
+
+    restate = None
+    if restate_model:
+        if environment != "prod" or not start or not end:
+            console.print(
+                "[red]--restate-model reviews a prod restatement: give `prod`, --start and "
+                "--end[/red]"
+            )
+            raise typer.Exit(2)
+        restate = Restatement(restate_model, start, end)
+    elif environment == "prod":
+        console.print("[red]review a development environment (e.g. dev), not prod[/red]")
+        raise typer.Exit(2)
+    name = _gateway(gateway)
+    try:
+        result = create_review(
+            environment, _warehouse(name), project=project, gateway=name, restate=restate
+        )
+    except (ReviewError, PolicyError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    record = result.record
+    console.print(f"review {record.review_id} of {record.environment} by {record.author}")
+    for change in result.summary.changes:
+        console.print(
+            f"  {change.name}: {change.change} {change.category}".rstrip()
+            + (" [finance]" if change.finance else "")
+        )
+    for line in record.summary:
+        console.print(f"  {line}")
+    console.print(f"report: {result.folder / 'review.html'}")
+    console.print(f"approve (someone else): brightcart approve {record.review_id}")
+
+
+def approve_command(
+    review_id: str = typer.Argument(..., help="the review id `brightcart review` printed"),
+    gateway: str = GATEWAY,
+) -> None:
+    """Approve a review: never its author; finance marts need the finance group."""
+    from brightcart_ops.review.approve import ApprovalRefused, approve
+    from brightcart_ops.review.policy import PolicyError
+
+    try:
+        approval = approve(review_id, _warehouse(_gateway(gateway)))
+    except (ApprovalRefused, PolicyError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"review {review_id} approved by {approval.approver} (approval {approval.approval_id}); "
+        "`sqlmesh plan prod` of these fingerprints may now be applied"
+    )
+
+
+@audit_app.command("show")
+def show_command(
+    plan_id: str = typer.Argument(..., help="the SQLMesh plan id of a prod apply"),
+    gateway: str = GATEWAY,
+) -> None:
+    """Print the chain: commit, author, review, diff summary, approver, apply, audits, publishes."""
+    from brightcart_ops.review.chain import chain
+
+    result = chain(plan_id, _warehouse(_gateway(gateway)))
+    if not result.steps:
+        console.print(f"[red]no audit-trail event names plan {plan_id}[/red]")
+        raise typer.Exit(1)
+    console.print(f"audit chain of plan {plan_id}")
+    for step in result.steps:
+        when = f"{step.when:%Y-%m-%d %H:%M:%S}" if step.when else ""
+        console.print(f"  {step.step:<11} {when:<19}  {step.who:<24} {step.what}")
+    if result.intact:
+        console.print("hash chain of the audit trail: intact")
+    else:
+        console.print(f"[red]hash chain broken at events {', '.join(result.broken)}[/red]")
+        raise typer.Exit(1)
+
+
+@audit_app.command("verify")
+def verify_command(gateway: str = GATEWAY) -> None:
+    """Check the audit trail's hash chain; exit 1 naming the first changed events."""
+    from brightcart_ops.audit_trail import verify_chain
+
+    broken = verify_chain(_warehouse(_gateway(gateway)))
+    if broken:
+        console.print(f"[red]hash chain broken at events {', '.join(broken)}[/red]")
+        raise typer.Exit(1)
+    console.print("hash chain of the audit trail: intact")
+
+
+@audit_app.command("check")
+def check_command(
+    gateway: str = GATEWAY,
+    exit_code: bool = typer.Option(
+        True, "--exit-code/--no-exit-code", help="exit 1 on findings (the schedule alerts only)"
+    ),
+) -> None:
+    """Alert on prod applies that passed no gate, and on emergencies not yet approved."""
+    from brightcart_ops.review.chain import check
+
+    findings = check(_warehouse(_gateway(gateway)))
+    for f in findings:
+        console.print(f"[red]{f.plan_id} ({f.when:%Y-%m-%d %H:%M}, {f.actor}): {f.problem}[/red]")
+    if findings and exit_code:
+        raise typer.Exit(1)
+    console.print("every prod apply passed the review gate")
+
+
+def register(parent: typer.Typer) -> None:
+    """Mount `review`, `approve` and `audit` on the `brightcart` app."""
+    parent.command("review")(review_command)
+    parent.command("approve")(approve_command)
+    parent.add_typer(audit_app, name="audit")
