@@ -188,5 +188,33 @@ def lineage_command(
         console.print(f"{raw_table}.{raw_column} <- {origin}")
 
 
+@app.command("ui")
+def ui_command(
+    port: int = typer.Option(8000, help="port on 127.0.0.1"),
+    host: str = typer.Option("127.0.0.1", help="address to bind"),
+    mode: str = typer.Option(
+        "catalog",
+        help="catalog: data catalog and column lineage, no plans (nothing re-checks signals); "
+        "ide or plan: SQLMesh's full UI, which re-plans whenever a project file changes",
+    ),
+    project: str = typer.Option("", help="SQLMesh project folder (default: this repository)"),
+) -> None:
+    """SQLMesh's UI with column lineage drawn through CTEs (see brightcart_ops.lineage_ui)."""
+    from brightcart_ops.lineage_ui import UI_MODES, serve
+    from brightcart_ops.settings import PROJECT_ROOT
+
+    if mode not in UI_MODES:
+        raise typer.BadParameter(
+            f"{mode!r}: expected one of {', '.join(UI_MODES)}", param_hint="--mode"
+        )
+    console.print(
+        f"SQLMesh UI ({mode} mode) on http://{host}:{port}/ - column lineage: "
+        f"http://{host}:{port}/data-catalog/models/bi.executive_daily"
+    )
+    from pathlib import Path
+
+    serve(Path(project) if project else PROJECT_ROOT, host, port, mode)
+
+
 if __name__ == "__main__":
     app()

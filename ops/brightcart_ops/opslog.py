@@ -42,6 +42,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def business_clock() -> str:
+    """Which clock business_now() reads: 'world' (a local world's) or 'wall'."""
+    return "world" if os.environ.get("BRIGHTCART_CLOCK") == "world" else "wall"
+
+
 def business_now() -> datetime:
     """'Now' for freshness and SLAs: the wall clock, or a local world's simulated clock.
 
@@ -49,7 +54,7 @@ def business_now() -> datetime:
     clock, days behind the wall clock; measured against the wall clock every SLA would read
     breached. Production never sets it.
     """
-    if os.environ.get("BRIGHTCART_CLOCK") == "world":
+    if business_clock() == "world":
         import psycopg
 
         from brightcart_ops.settings import load

@@ -13,19 +13,12 @@ import numpy as np
 import pytest
 from sqlmesh import Context
 
+from brightcart_ops.publish.screenshots import FLAGS as SCREENSHOT_FLAGS
+
 from .conftest import ROOT, World
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
+FLAGS = [*SCREENSHOT_FLAGS, "--disable-quic"]
 
 
 def _chromium(*args: str) -> subprocess.CompletedProcess[str]:

@@ -63,8 +63,8 @@ def test_map_and_lineage_against_the_real_project(real_home: Path) -> None:
     executive = dashboard_lineage(maps, dag, "executive", models)
     assert "marts_finance.revenue_ledger" in executive.models
     assert "shop" in executive.lanes
-    growth = dashboard_lineage(maps, dag, "growth", models)
-    assert "events" in growth.lanes
+    attribution = dashboard_lineage(maps, dag, "marketing_attribution", models)
+    assert "events" in attribution.lanes
     fed = dashboards_fed_by(maps, dag, "raw_shop.orders")
     assert {"executive", "operations"} <= set(fed)
 

@@ -109,9 +109,13 @@ def _summary(settings: Settings) -> None:
         table.add_row(f"{raw_table}.{column}", origin)
     console.print(table)
     console.print(
-        'column lineage in the UI: `eval "$(.venv/bin/brightcart env)" && .venv/bin/sqlmesh ui`'
-        " then open http://127.0.0.1:8000 (model bi.executive_daily, column net_revenue), or "
-        "GET http://127.0.0.1:8000/api/lineage/bi.executive_daily/net_revenue"
+        "column lineage in the UI: `.venv/bin/brightcart ui` then open "
+        "http://127.0.0.1:8000/data-catalog/models/bi.executive_daily and click net_revenue "
+        "(SQLMesh's UI, CTEs folded so the edges reach the raw tables; no plan loop)"
+    )
+    console.print(
+        "screenshots of every dashboard page: `.venv/bin/brightcart publish screenshots` "
+        f"(PNGs in {settings.home / 'screenshots'})"
     )
     console.print(f"logs: {settings.home / 'logs'}   alerts: {settings.home / 'alerts.jsonl'}")
 

@@ -44,6 +44,70 @@ def run_command(
         raise typer.Exit(1)
 
 
+@publish_app.command("screenshots")
+def screenshots_command(
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the PNGs (default $BRIGHTCART_HOME/screenshots)")
+    ] = None,
+) -> None:
+    """PNG of every local dashboard page, taken by headless Chromium."""
+    from brightcart_ops.publish.screenshots import ChromiumMissing, screenshot_pages
+    from brightcart_ops.settings import load as load_settings
+
+    home = load_settings().home
+    pages_dir = home / "dashboards"
+    pages = sorted(pages_dir.glob("*.html"))
+    if not pages:
+        console.print(f"no dashboard pages in {pages_dir}: run `brightcart publish run` first")
+        raise typer.Exit(1)
+    target = out or home / "screenshots"
+    try:
+        shots = screenshot_pages(pages, target)
+    except ChromiumMissing as error:
+        console.print(str(error))
+        raise typer.Exit(1) from error
+    for shot in shots:
+        console.print(f"{shot.png}  ({shot.width}x{shot.height})")
+
+
+@publish_app.command("datasets")
+def datasets_command(
+    apply: Annotated[
+        bool, typer.Option(help="Create or update the data sets in QuickSight (else only list)")
+    ] = False,
+    owner: Annotated[
+        str | None, typer.Option(help="QuickSight group or user ARN that owns new data sets")
+    ] = None,
+) -> None:
+    """The QuickSight SPICE data sets of ops/bi_datasets.yaml (the CDK stack defines the same)."""
+    from brightcart_ops.publish.adapters.quicksight import QuickSightAdapter
+    from brightcart_ops.publish.quicksight_datasets import (
+        data_set_definitions,
+        data_source_arn,
+        view_columns,
+    )
+    from brightcart_ops.settings import PROJECT_ROOT
+
+    maps = load_map()
+    columns = view_columns(maps, PROJECT_ROOT)
+    table = Table(title="QuickSight data sets (SPICE)")
+    for column in ("data set id", "view", "columns", "dashboards"):
+        table.add_column(column, overflow="fold")
+    for ds in maps.datasets.values():
+        table.add_row(
+            ds.quicksight_id, ds.view, str(len(columns[ds.view])), ", ".join(ds.dashboards)
+        )
+    console.print(table)
+    if not apply:
+        return
+    adapter = QuickSightAdapter()
+    source = data_source_arn(adapter.region, adapter.account_id)
+    for data_set, outcome in adapter.apply_data_sets(
+        data_set_definitions(maps, columns, source, owner_arn=owner)
+    ):
+        console.print(f"{data_set}: {outcome}")
+
+
 @publish_app.command("log")
 def log_command(limit: int = 30) -> None:
     """The latest publish decisions (ops.publish_log)."""

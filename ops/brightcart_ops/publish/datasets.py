@@ -8,16 +8,18 @@ traces lineage or checks SLAs reads it through :func:`load`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from brightcart_ops.publish.page_spec import ChartSpec, PageSpec, PageSpecError, parse_page
 from brightcart_ops.settings import PROJECT_ROOT
 
 DEFAULT_PATH = PROJECT_ROOT / "ops" / "bi_datasets.yaml"
 REFRESH_MODES = ("ops-hourly", "exec-daily")
+TIME_GRAINS = ("hour", "day", "month")
 
 
 class DatasetMapError(ValueError):
@@ -45,13 +47,7 @@ class Sla:
         return int(hour), int(minute)
 
 
-@dataclass(frozen=True)
-class Chart:
-    dataset: str
-    x: str
-    y: str
-    title: str
-    kind: str = "line"  # line or bar
+Chart = ChartSpec  # a dashboard chart (see brightcart_ops.publish.page_spec)
 
 
 @dataclass(frozen=True)
@@ -59,7 +55,15 @@ class Dashboard:
     name: str
     title: str
     audience: str = ""
-    charts: tuple[Chart, ...] = ()
+    page: PageSpec = field(default_factory=PageSpec)
+
+    @property
+    def charts(self) -> tuple[ChartSpec, ...]:
+        return self.page.charts
+
+    @property
+    def has_page(self) -> bool:
+        return bool(self.page.charts or self.page.tiles)
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ class Dataset:
     quicksight_id: str
     dashboards: tuple[str, ...]
     refresh: str  # ops-hourly or exec-daily
+    time_column: str | None = None  # the view's business-time column (tiles, charts)
+    grain: str | None = None  # hour, day or month: one value of time_column per ...
 
 
 @dataclass(frozen=True)
@@ -114,14 +120,15 @@ def load(path: Path | None = None) -> DatasetMap:
     dashboards: dict[str, Dashboard] = {}
     for name, spec in (raw.get("dashboards") or {}).items():
         spec = spec or {}
-        charts = tuple(
-            Chart(**{k: str(v) for k, v in chart.items()}) for chart in spec.get("charts") or []
-        )
+        try:
+            page = parse_page(spec, f"{path}: dashboard {name!r}")
+        except PageSpecError as error:
+            raise DatasetMapError(str(error)) from error
         dashboards[name] = Dashboard(
             name=name,
             title=str(spec.get("title", name)),
             audience=str(spec.get("audience", "")),
-            charts=charts,
+            page=page,
         )
     datasets: dict[str, Dataset] = {}
     for name, spec in (raw.get("datasets") or {}).items():
@@ -136,18 +143,28 @@ def load(path: Path | None = None) -> DatasetMap:
         for board in names:
             if board not in dashboards:
                 raise DatasetMapError(f"{where}: dashboard {board!r} is not declared")
+        grain = spec.get("grain")
+        if grain is not None and grain not in TIME_GRAINS:
+            raise DatasetMapError(f"{where}: grain {grain!r} not in {TIME_GRAINS}")
         datasets[name] = Dataset(
             name=name,
             view=view,
             quicksight_id=str(spec.get("quicksight_id") or name),
             dashboards=names,
             refresh=refresh,
+            time_column=str(spec["time"]) if spec.get("time") else None,
+            grain=str(grain) if grain else None,
         )
     for dashboard in dashboards.values():
-        for chart in dashboard.charts:
-            if chart.dataset not in datasets:
+        for used in dashboard.page.datasets:
+            if used not in datasets:
                 raise DatasetMapError(
-                    f"{path}: dashboard {dashboard.name!r} charts unknown dataset {chart.dataset!r}"
+                    f"{path}: dashboard {dashboard.name!r} reads unknown dataset {used!r}"
+                )
+            if dashboard.name not in datasets[used].dashboards:
+                raise DatasetMapError(
+                    f"{path}: dashboard {dashboard.name!r} reads dataset {used!r}; add "
+                    f"{dashboard.name!r} to that dataset's dashboards so a refresh re-renders it"
                 )
     if raw.get("sources"):
         raise DatasetMapError(

@@ -89,6 +89,8 @@ class Bi:
     spice_gb: float = 150.0
     refreshes_per_hour: int = 40
     dataset_prefix: str = "brightcart-"
+    authors_group: str = "brightcart-authors"  # QuickSight group that owns the data sets
+    project_root: Path = MELTANO_YML.parent  # SQLMesh project: the bi views' columns
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from .bi import BrightCartBi
 from .compute import BrightCartCompute, Buckets, Endpoints, staging_prefix_of
 from .monitoring import PROJECT_TAG, BrightCartAlarms, BrightCartAlerts, BrightCartBudget
 from .network import BrightCartNetwork, egress_groups
@@ -39,6 +40,18 @@ class BrightCartStack(Stack):
         )
         net.task_sg.add_egress_rule(
             wh.state_security_group, ec2.Port.tcp(params.state_db.port), "state database"
+        )
+        self.bi = BrightCartBi(
+            self,
+            "Bi",
+            bi=params.bi,
+            vpc=net.vpc,
+            subnets=net.data_subnets,
+            warehouse_sg=wh.security_group,
+            redshift_host=wh.workgroup.attr_workgroup_endpoint_address,
+            redshift_port=REDSHIFT_PORT,
+            database=params.warehouse.database,
+            reader_secret=secrets.by_name["warehouse/bi_reader"],
         )
         alerts = BrightCartAlerts(self, "Alerts")
         assert wh.state_db.secret is not None  # generated credentials always create one

@@ -90,3 +90,29 @@ class QuickSightAdapter:
 
     def finish(self, refreshed: list[Decision]) -> None:
         return None
+
+    @property
+    def region(self) -> str:
+        return str(self.client.meta.region_name)
+
+    def apply_data_sets(self, definitions: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        """Create each SPICE data set, or update it where it exists: (id, created|updated)."""
+        applied = []
+        for definition in definitions:
+            data_set = definition["DataSetId"]
+            try:
+                self.client.create_data_set(AwsAccountId=self.account_id, **definition)
+                applied.append((data_set, "created"))
+                continue
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                if code != "ResourceExistsException":
+                    raise RefreshError(
+                        f"QuickSight refused data set {data_set!r} ({code}: "
+                        f"{error.response.get('Error', {}).get('Message', '')}); check the data "
+                        "source and the caller's quicksight:CreateDataSet permission"
+                    ) from error
+            changes = {k: v for k, v in definition.items() if k != "Permissions"}
+            self.client.update_data_set(AwsAccountId=self.account_id, **changes)
+            applied.append((data_set, "updated"))
+        return applied
