@@ -183,11 +183,12 @@ class TargetRedshift(Target):
 
     def process_endofpipe(self) -> None:
         try:
-            super().process_endofpipe()
+            with self._landing.held():
+                super().process_endofpipe()
+                self._landing.log_run("succeeded")
         except Exception:
             self._log_failure()
             raise
-        self._landing.log_run("succeeded")
         self._landing.close()
 
     def _log_failure(self) -> None:
