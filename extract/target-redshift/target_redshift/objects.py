@@ -173,9 +173,12 @@ def _path(name: str) -> str:
     return "$." + '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _field_checks(column: Column, x: str, value: str, rules: LineRules) -> tuple[str, str]:
-    """(the typed value, the reason it fails or NULL) for one field's JSON text `x`."""
+def _field_checks(column: Column, i: int, rules: LineRules) -> tuple[str, str]:
+    """(the typed value, the reason it fails or NULL) of field `i`, whose JSON text is __x{i}
+    and whose text value is __v{i}; the reason reads the typed value as its own column, so each
+    cast runs once per line."""
     name = column.source
+    x, value, typed_column = f"__x{i}", f"__v{i}", quote(column.name)
     present = f"({x} IS NOT NULL AND {x} <> 'null')"
     is_string = f"starts_with({x}, '\"')"
     kind = column.type
@@ -196,7 +199,7 @@ def _field_checks(column: Column, x: str, value: str, rules: LineRules) -> tuple
             f"{sql_text(name + ' is not a string timestamp: ')} || {x}"
         )
         reasons.append(
-            f"WHEN {present} AND {typed} IS NULL THEN "
+            f"WHEN {present} AND {typed_column} IS NULL THEN "
             f"{sql_text('unparseable ' + name + ': ')} || '''' || {value} || ''''"
         )
     else:
@@ -206,7 +209,8 @@ def _field_checks(column: Column, x: str, value: str, rules: LineRules) -> tuple
             LogicalType.BOOLEAN: "a boolean",
         }[kind]
         reasons.append(
-            f"WHEN {present} AND {typed} IS NULL THEN {sql_text(f'{name} is not {noun}: ')} || {x}"
+            f"WHEN {present} AND {typed_column} IS NULL THEN "
+            f"{sql_text(f'{name} is not {noun}: ')} || {x}"
         )
     shortest = rules.min_length.get(column.name)
     if shortest:
@@ -224,17 +228,22 @@ def _case(reasons: Sequence[str]) -> str:
 def check_select(lines: str, manifest: ObjectManifest, rules: LineRules) -> str:
     """SELECT over the relation `lines` (columns __url, __line and, when numbered, __n) giving
     each line's typed fields, payload (JSON) and __error, the reason of its first failing check
-    (NULL for a good line); a bad line keeps its text in __line."""
+    (NULL for a good line); a bad line keeps its text in __line.
+
+    One layer per step, so that each parse and each cast runs once per line: the line as JSON,
+    one json_extract of every field, each field's text, each field's typed value, the reasons.
+    """
     fields = _line_fields(manifest, rules)
+    pieces: list[str] = []
     values: list[str] = []
     reasons: list[str] = []
     for i, column in enumerate(fields, start=1):
-        x = f"__x[{i}]"
-        typed, reason = _field_checks(column, x, f"({x} ->> '$')", rules)
+        pieces.append(f"__x[{i}] AS __x{i}, (__x[{i}] ->> '$') AS __v{i}")
+        typed, reason = _field_checks(column, i, rules)
         values.append(f"{typed} AS {quote(column.name)}")
         reasons.append(reason)
     blank = "' ' || chr(9) || chr(13)"
-    first_field = "__x[1] IS NULL AND " if fields else ""
+    first_field = "__x1 IS NULL AND " if fields else ""
     line_check = (
         f"CASE WHEN __line IS NULL OR trim(__line, {blank}) = '' THEN 'empty line' "
         "WHEN __payload IS NULL THEN 'invalid JSON: the line does not parse as JSON' "
@@ -246,18 +255,23 @@ def check_select(lines: str, manifest: ObjectManifest, rules: LineRules) -> str:
     error = f"coalesce({', '.join([line_check, *reasons])})"
     paths = "[" + ", ".join(sql_text(_path(c.source)) for c in fields) + "]"
     extract = f"json_extract(__payload, {paths})" if fields else "CAST(NULL AS VARCHAR[])"
+    names = "".join(f", {quote(c.name)}" for c in fields)
+    scratch = "".join(f", __x{i}, __v{i}" for i in range(1, len(fields) + 1))
     kept = "".join(
         f", CASE WHEN __error IS NULL THEN {quote(c.name)} END AS {quote(c.name)}" for c in fields
     )
+    checked = (
+        f"SELECT *, {error} AS __error FROM "
+        f"(SELECT *{''.join(', ' + v for v in values)} FROM "
+        f"(SELECT * EXCLUDE (__x){''.join(', ' + p for p in pieces)} FROM "
+        f"(SELECT *, {extract} AS __x FROM "
+        f"(SELECT *, try_cast(__line AS JSON) AS __payload FROM {lines}))))"
+    )
     return (
-        "SELECT * EXCLUDE (__payload, __line"
-        + "".join(f", {quote(c.name)}" for c in fields)
-        + "), coalesce(strlen(__line), 0) + 1 AS __bytes, "
+        f"SELECT * EXCLUDE (__payload, __line{names}{scratch}), "
+        "coalesce(strlen(__line), 0) + 1 AS __bytes, "
         "CASE WHEN __error IS NULL THEN __payload END AS __payload, "
-        f"CASE WHEN __error IS NOT NULL THEN __line END AS __line{kept} "
-        f"FROM (SELECT * EXCLUDE (__x), {''.join(v + ', ' for v in values)}{error} AS __error "
-        f"FROM (SELECT *, {extract} AS __x FROM "
-        f"(SELECT *, try_cast(__line AS JSON) AS __payload FROM {lines})))"
+        f"CASE WHEN __error IS NOT NULL THEN __line END AS __line{kept} FROM ({checked})"
     )
 
 
@@ -279,7 +293,7 @@ def _read_csv(urls: Sequence[str], rejects: str | None) -> str:
         f"(SELECT filename AS __url, __line FROM read_csv({files}, "
         "columns={'__line': 'VARCHAR'}, delim='\\x01', quote='', escape='', header=false, "
         "auto_detect=false, new_line='\\n', filename=true, hive_partitioning=false, "
-        f"compression='auto', max_line_size=67108864{reject_options}))"
+        f"compression='auto'{reject_options}))"
     )
 
 
@@ -348,7 +362,7 @@ def check_objects(
                 )
             except _READ_ERRORS:
                 redo.append(url)
-    redo += _cut_short(con, scanned, manifest)
+    redo += [u for u in _cut_short(con, scanned, manifest) if u not in redo]
     redo = sorted(set(redo))
     checked.fallback_objects = len(redo)
     con.execute(
