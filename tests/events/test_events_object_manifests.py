@@ -21,7 +21,7 @@ import orjson
 import pytest
 
 from .support import S3Env, event, gz, tap_command
-from .test_events_batch_load import TARGET, loader_config, run_lane
+from .test_events_batch_load import lane, run_lane
 
 P1 = "events/dt=2026-11-01/hour=01/"
 P2 = "events/dt=2026-11-01/hour=02/"
@@ -222,21 +222,8 @@ def test_kill_9_of_the_manifest_lane_then_rerun_lands_each_line_once(
         s3.client.put_object(Bucket=bucket, Key=key, Body=gz(lines))
         expected.update((key, n) for n in range(1, 401))
     cfg = manifest_config(bucket, manifest_bytes=20_000)  # several objects per message
-    tap = subprocess.Popen(
-        tap_command(tmp_path, cfg, None),
-        env=s3.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    target = subprocess.Popen(
-        [str(TARGET), "--config", str(loader_config(tmp_path))],
-        env=s3.env,
-        stdin=tap.stdout,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert tap.stdout is not None and target.stdout is not None
-    tap.stdout.close()
+    tap, target = lane(s3, tmp_path, cfg, None)
+    assert target.stdout is not None
     first = target.stdout.readline()  # the loader hands on a STATE once a manifest is committed
     os.kill(tap.pid, signal.SIGKILL)
     os.kill(target.pid, signal.SIGKILL)
