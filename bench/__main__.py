@@ -115,7 +115,7 @@ def main_world(args: argparse.Namespace, results: Results, cycle_rows: dict[str,
                 results.figures += lanes.shop_peers(world, args.quick)
             if spec.lane == "events":
                 say("events baseline: DuckDB read_json")
-                results.figures.append(lanes.events_peer(world))
+                results.figures += lanes.events_peers(world)
         if args.only_lanes:
             return
         say("sqlmesh plan prod (initial backfill)")

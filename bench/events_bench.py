@@ -222,7 +222,7 @@ def main() -> None:
                 f"tap RECORD to /dev/null: {written} rows in {rec_s:.2f}s = "
                 f"{written / rec_s:,.0f} rows/s"
             )
-            # As the events lane runs (meltano.yml): plain files of two DuckDB row groups.
+            # The lane's earlier mode: plain files of two DuckDB row groups.
             batch = base | {
                 "batch_config": {
                     "encoding": {"format": "jsonl", "compression": "none"},
@@ -245,6 +245,15 @@ def main() -> None:
                 f"lane BATCH (tap | target-redshift → DuckDB file): {lane_bat_rows} rows in "
                 f"{lane_bat_s:.2f}s = {lane_bat_rows / lane_bat_s:,.0f} rows/s"
             )
+            # As the events lane runs (meltano.yml): the tap names the objects, the loader
+            # reads them from S3 itself (ADR 0009).
+            manifests = base | {"object_manifests": True, "manifest_bytes": 32 << 20}
+            lane_obj_s, lane_obj_rows = timed_lane(env, manifests, Path(work))
+            print(
+                f"lane object manifests (tap names objects | target-redshift reads them → DuckDB "
+                f"file): {lane_obj_rows} rows in {lane_obj_s:.2f}s = "
+                f"{lane_obj_rows / lane_obj_s:,.0f} rows/s"
+            )
         start = time.perf_counter()
         subprocess.run([str(TAP), "--about"], stdout=subprocess.DEVNULL, check=True)
         startup = time.perf_counter() - start
@@ -257,7 +266,8 @@ def main() -> None:
             f"ratio tap RECORD / duckdb: {(written / rec_s) / duck_rate:.2f}; "
             f"BATCH / duckdb: {(written / bat_s) / duck_rate:.2f}; "
             f"lane RECORD / duckdb: {(lane_rec_rows / lane_rec_s) / duck_rate:.2f}; "
-            f"lane BATCH / duckdb: {(lane_bat_rows / lane_bat_s) / duck_rate:.2f}"
+            f"lane BATCH / duckdb: {(lane_bat_rows / lane_bat_s) / duck_rate:.2f}; "
+            f"lane object manifests / duckdb: {(lane_obj_rows / lane_obj_s) / duck_rate:.2f}"
         )
         print(f"machine load average (1 min): {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     finally:

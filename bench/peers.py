@@ -2,6 +2,7 @@
 
     python -m bench.peers pg-copy --dsn DSN --tables shop.orders,...
     python -m bench.peers duckdb-json --files DIR
+    python -m bench.peers duckdb-json-s3 --bucket BUCKET [--prefix events/]
     python -m bench.peers dlt --url postgresql+psycopg2://... --backend connectorx --duckdb PATH
         --pipelines-dir DIR --tables orders,...
 
@@ -53,6 +54,26 @@ def duckdb_json(folder: str) -> tuple[int, float]:
     return (int(row[0]) if row else 0), elapsed
 
 
+def duckdb_json_s3(bucket: str, prefix: str) -> tuple[int, float]:
+    """DuckDB read_json of the same gzip objects straight from S3 (httpfs, the endpoint and
+    credentials of the environment: moto's server here), into an in-memory table."""
+    import duckdb
+
+    from target_redshift.s3read import enable_s3
+
+    con = duckdb.connect()
+    enable_s3(con)
+    started = time.perf_counter()
+    con.execute(
+        "CREATE TABLE ev AS SELECT * FROM read_json(?, format = 'newline_delimited', "
+        "compression = 'gzip', ignore_errors = true, hive_partitioning = false)",
+        [f"s3://{bucket}/{prefix}**/*.gz"],
+    )
+    elapsed = time.perf_counter() - started
+    row = con.execute("SELECT count(*) FROM ev").fetchone()
+    return (int(row[0]) if row else 0), elapsed
+
+
 def dlt_load(
     url: str, backend: str, duckdb_path: str, pipelines_dir: str, tables: list[str]
 ) -> tuple[int, float]:
@@ -89,6 +110,9 @@ def main() -> None:
     p.add_argument("--tables", required=True)
     d = sub.add_parser("duckdb-json")
     d.add_argument("--files", required=True)
+    d3 = sub.add_parser("duckdb-json-s3")
+    d3.add_argument("--bucket", required=True)
+    d3.add_argument("--prefix", default="events/")
     t = sub.add_parser("dlt")
     t.add_argument("--url", required=True)
     t.add_argument("--backend", default="connectorx")
@@ -100,6 +124,8 @@ def main() -> None:
         rows, seconds = pg_copy(args.dsn, args.tables.split(","))
     elif args.kind == "duckdb-json":
         rows, seconds = duckdb_json(args.files)
+    elif args.kind == "duckdb-json-s3":
+        rows, seconds = duckdb_json_s3(args.bucket, args.prefix)
     else:
         rows, seconds = dlt_load(
             args.url, args.backend, args.duckdb, args.pipelines_dir, args.tables.split(",")

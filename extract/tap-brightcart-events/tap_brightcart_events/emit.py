@@ -60,8 +60,18 @@ class SingerWriter:
     def record(self, stream: str, record: dict[str, t.Any]) -> None:
         self.record_json(self.record_prefix(stream), orjson.dumps(record))
 
-    def batch(self, stream: str, encoding: dict[str, t.Any], manifest: list[str]) -> None:
-        """A BATCH message; `time_extracted` as on RECORD messages, for the loader's metadata."""
+    def batch(
+        self,
+        stream: str,
+        encoding: dict[str, t.Any],
+        manifest: list[str],
+        objects: dict[str, t.Any] | None = None,
+    ) -> None:
+        """A BATCH message; `time_extracted` as on RECORD messages, for the loader's metadata.
+
+        `objects`, when given, says that the manifest names source objects (manifests.py).
+        """
+        extra = b',"objects":' + orjson.dumps(objects) if objects is not None else b""
         self._out.write(
             b'{"type":"BATCH","stream":'
             + orjson.dumps(stream)
@@ -71,6 +81,7 @@ class SingerWriter:
             + orjson.dumps(manifest)
             + b',"time_extracted":'
             + self._time_extracted
+            + extra
             + b"}\n"
         )
 

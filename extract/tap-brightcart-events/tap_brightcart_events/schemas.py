@@ -15,7 +15,7 @@ _TS = {"type": ["string", "null"], "format": "date-time"}
 EVENTS_SCHEMA: dict[str, t.Any] = {
     "type": "object",
     "properties": {
-        "event_id": {"type": "string"},
+        "event_id": {"type": "string", "minLength": 1},
         "event_type": _STR,
         "occurred_at": {"type": "string", "format": "date-time"},
         "received_at": _TS,

@@ -14,6 +14,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from tap_brightcart_events import manifests
 from tap_brightcart_events.emit import BatchSink, RecordSink, SingerWriter
 from tap_brightcart_events.listing import S3Object, list_objects, partition_name
 from tap_brightcart_events.reader import ObjectTruncated, download, iter_lines
@@ -44,6 +45,8 @@ class RunSettings:
     emit_events: bool = True
     emit_quarantine: bool = True
     end_partition: str | None = None  # exclusive: partitions from it on are not read
+    object_manifests: bool = False  # BATCH messages naming the objects; the loader reads them
+    manifest_bytes: int = manifests.DEFAULT_MANIFEST_BYTES
 
 
 @dataclass
@@ -52,6 +55,7 @@ class RunCounts:
 
     objects_listed: int = 0
     objects_read: int = 0
+    manifests: int = 0
     events: int = 0
     quarantined: int = 0
     errors: dict[str, int] = field(default_factory=dict)
@@ -137,6 +141,11 @@ def run(
         len(pending),
         len(todo),
     )
+    if settings.object_manifests:
+        _emit_manifests(client, writer, settings, counts, bookmark, todo, write_state)
+        bookmark.close_window(listed, pending[len(todo) :], settings.window_hours)
+        write_state(bookmark)
+        return counts
     sink: RecordSink | BatchSink
     if settings.batch_config:
         sink = BatchSink(writer, EVENTS, tap_name, settings.batch_config, lambda: client)
@@ -179,6 +188,49 @@ def run(
     bookmark.close_window(listed, pending[len(todo) :], settings.window_hours)
     write_state(bookmark)
     return counts
+
+
+def _emit_manifests(
+    client: t.Any,
+    writer: SingerWriter,
+    settings: RunSettings,
+    counts: RunCounts,
+    bookmark: EventsBookmark,
+    todo: list[S3Object],
+    write_state: t.Callable[[EventsBookmark], None],
+) -> None:
+    """One BATCH message per group of objects, each followed by a STATE listing them as done.
+
+    No line is read here: the loader reads, numbers and checks the lines of every object it is
+    named, and hands each STATE on only once the objects before it are committed. (The tap
+    refuses this mode with the events stream deselected: see TapBrightcartEvents._settings.)
+    """
+    workers = max(1, settings.download_concurrency)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="trailer") as pool:
+        for group in manifests.groups(todo, settings.manifest_bytes):
+            urls = [manifests.url(settings.bucket, obj) for obj in group]
+            sizes = list(pool.map(lambda o: _gzip_size(client, settings.bucket, o), group))
+            writer.batch(
+                EVENTS,
+                manifests.encoding(group),
+                urls,
+                manifests.extension(group, sizes, quarantine=settings.emit_quarantine),
+            )
+            counts.manifests += 1
+            counts.objects_read += len(group)
+            for obj in group:
+                bookmark.mark_done(obj)
+            write_state(bookmark)
+
+
+def _gzip_size(client: t.Any, bucket: str, obj: S3Object) -> int | None:
+    try:
+        return manifests.gzip_size(client, bucket, obj)
+    except Exception as exc:
+        raise S3ReadError(
+            f"could not read the gzip trailer of s3://{bucket}/{obj.key} after retries ({exc}); "
+            "rerun the tap: objects already named are in its state and are not named again"
+        ) from exc
 
 
 def _quarantine(

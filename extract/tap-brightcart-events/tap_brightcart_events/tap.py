@@ -15,6 +15,7 @@ from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
 from tap_brightcart_events.emit import SingerWriter
 from tap_brightcart_events.listing import partition_name, partition_start, shift_partition
+from tap_brightcart_events.manifests import DEFAULT_MANIFEST_BYTES
 from tap_brightcart_events.schemas import (
     EVENTS,
     EVENTS_SCHEMA,
@@ -122,6 +123,21 @@ class TapBrightcartEvents(Tap):
             description="Objects fetched ahead in parallel while one is parsed.",
         ),
         th.Property(
+            "object_manifests",
+            th.BooleanType,
+            default=False,
+            description="Emit BATCH messages whose manifest names the S3 objects themselves: "
+            "the tap reads no line; the loader reads, numbers and checks them (and "
+            "quarantines bad lines). Replaces batch_config.",
+        ),
+        th.Property(
+            "manifest_bytes",
+            th.IntegerType,
+            default=DEFAULT_MANIFEST_BYTES,
+            description="With object_manifests: at most this many stored bytes of objects per "
+            "BATCH message (an object larger than that gets a message of its own).",
+        ),
+        th.Property(
             "state_every_objects",
             th.IntegerType,
             default=20,
@@ -153,6 +169,22 @@ class TapBrightcartEvents(Tap):
         if limit is not None and int(limit) < 1:
             raise ValueError("max_objects_per_run must be at least 1, or unset for no limit")
         streams = self.streams
+        object_manifests = bool(cfg.get("object_manifests"))
+        if object_manifests and cfg.get("batch_config"):
+            raise ValueError(
+                "object_manifests and batch_config exclude each other: with object_manifests "
+                "the loader reads the objects themselves; remove batch_config"
+            )
+        if object_manifests and not streams[EVENTS].selected:
+            raise ValueError(
+                "object_manifests needs the events stream selected (the loader reads each "
+                "object's lines into events and its bad lines into the quarantine); select it "
+                "or turn object_manifests off"
+            )
+        raw_bytes = cfg.get("manifest_bytes")
+        manifest_bytes = DEFAULT_MANIFEST_BYTES if raw_bytes is None else int(raw_bytes)
+        if manifest_bytes < 1:
+            raise ValueError("manifest_bytes must be at least 1 (default 64 MiB)")
         return RunSettings(
             bucket=cfg["bucket"],
             prefix=_folder(str(cfg.get("prefix", "events/"))),
@@ -165,6 +197,8 @@ class TapBrightcartEvents(Tap):
             emit_events=streams[EVENTS].selected,
             emit_quarantine=streams[QUARANTINE].selected,
             end_partition=end_partition,
+            object_manifests=object_manifests,
+            manifest_bytes=manifest_bytes,
         )
 
     def sync_all(self) -> None:  # type: ignore[misc]
@@ -202,6 +236,15 @@ class TapBrightcartEvents(Tap):
             write_state=write_state,
         )
         out.flush()
+        if settings.object_manifests:
+            self.logger.info(
+                "events run done: %d object(s) listed, %d named in %d manifest(s) for the "
+                "loader to read",
+                counts.objects_listed,
+                counts.objects_read,
+                counts.manifests,
+            )
+            return
         self.logger.info(
             "events run done: %d object(s) listed, %d read, %d event(s), %d quarantined %s",
             counts.objects_listed,

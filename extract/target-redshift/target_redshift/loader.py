@@ -22,6 +22,7 @@ from target_redshift.columns import (
 from target_redshift.dialect import REJECT_COLUMNS, MergeWindow
 from target_redshift.normalize import (
     BatchSpec,
+    CheckedLines,
     JsonLines,
     NormalizedBatch,
     ParquetFile,
@@ -113,7 +114,7 @@ def load_file(
     wh: Warehouse,
     local: duckdb.DuckDBPyConnection,
     plan: TablePlan,
-    source: JsonLines | ParquetFile,
+    source: JsonLines | ParquetFile | CheckedLines,
     load_id: str,
     workdir: Path,
     schemes: HashSchemes | None = None,
@@ -126,7 +127,7 @@ def _load(
     wh: Warehouse,
     local: duckdb.DuckDBPyConnection,
     plan: TablePlan,
-    records: Sequence[dict[str, Any]] | JsonLines | ParquetFile,
+    records: Sequence[dict[str, Any]] | JsonLines | ParquetFile | CheckedLines,
     load_id: str,
     workdir: Path,
     schemes: HashSchemes | None,
@@ -136,7 +137,8 @@ def _load(
     if RECORD_HASH in plan.version_key:
         (schemes or HashSchemes()).ensure(wh, plan.schema, plan.table, columns)
     stem = f"{plan.table}-{uuid.uuid4().hex[:12]}"
-    con, keep_as = _checker(wh, local, stem)
+    con = checking_connection(wh, local)
+    keep_as = f"tmp_{stem.replace('-', '_')}" if con is not local else None
     spec = BatchSpec(
         columns=columns,
         version_key=plan.version_key,
@@ -151,14 +153,13 @@ def _load(
     return _land(wh, plan, batch, load_id, spec.loaded_at, stem)
 
 
-def _checker(
-    wh: Warehouse, local: duckdb.DuckDBPyConnection, stem: str
-) -> tuple[duckdb.DuckDBPyConnection, str | None]:
-    """Where a batch is checked: inside a DuckDB warehouse (kept as a temp table), else `local`."""
+def checking_connection(
+    wh: Warehouse, local: duckdb.DuckDBPyConnection
+) -> duckdb.DuckDBPyConnection:
+    """Where a batch is checked: inside a DuckDB warehouse (its rows then stay there as a temp
+    table), else in the loader's own in-memory DuckDB (`local`), whence Parquet is staged."""
     engine = wh.local_engine()
-    if engine is None:
-        return local, None
-    return engine, f"tmp_{stem.replace('-', '_')}"
+    return local if engine is None else engine
 
 
 def _land(
@@ -191,7 +192,7 @@ def _land(
             )
             wh.execute(dialect.drop_temp_table(tmp))
             if batch.rejects:
-                _write_rejects(wh, plan, batch.rejects, load_id, loaded_at)
+                write_rejects(wh, plan, batch.rejects, load_id, loaded_at)
         except BaseException:
             wh.rollback()
             raise
@@ -238,7 +239,7 @@ def merge_window(
     return MergeWindow(column, kinds[column], low, high)
 
 
-def _write_rejects(
+def write_rejects(
     wh: Warehouse,
     plan: TablePlan,
     rejects: list[tuple[str, str]],

@@ -112,6 +112,19 @@ class ParquetFile:
     constants: Mapping[str, str | None] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class CheckedLines:
+    """Rows already typed and checked in the checking connection (objects.py): a SELECT whose
+    columns are named and typed like the stream's columns (`columns` names them).
+
+    `constants` as for JsonLines; a column neither selected nor constant lands as NULL.
+    """
+
+    relation: str
+    columns: frozenset[str]
+    constants: Mapping[str, str | None] = field(default_factory=dict)
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         return str(value)
@@ -119,11 +132,11 @@ def _json_default(value: Any) -> Any:
     raise TypeError(msg)
 
 
-def _sql_text(text: str) -> str:
+def sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _cast_text(column: Column, raw: str) -> str | None:
+def cast_text(column: Column, raw: str) -> str | None:
     """Typed expression reading the raw text `raw`; None when no cast is needed."""
     kind = column.type
     if kind in (LogicalType.JSON, LogicalType.VARCHAR):
@@ -165,7 +178,7 @@ def _cast_typed(column: Column, raw: str, file_type: str) -> tuple[str | None, b
     if kind == LogicalType.VARCHAR:
         return f"CAST({raw} AS VARCHAR)", False
     if file_type == "VARCHAR" and kind != LogicalType.JSON:
-        return _cast_text(column, raw), True
+        return cast_text(column, raw), True
     return f"TRY_CAST({raw} AS {target})", True
 
 
@@ -179,7 +192,7 @@ def write_jsonl(records: Sequence[dict[str, Any]], path: Path) -> None:
 
 def normalize(
     con: duckdb.DuckDBPyConnection,
-    source: Sequence[dict[str, Any]] | JsonLines | ParquetFile,
+    source: Sequence[dict[str, Any]] | JsonLines | ParquetFile | CheckedLines,
     spec: BatchSpec,
 ) -> NormalizedBatch:
     """Cast, check and de-duplicate a batch; the good rows go to Parquet or stay in `keep_as`.
@@ -190,6 +203,8 @@ def normalize(
     the file.
     """
     parquet = None if spec.keep_as else spec.workdir / f"{spec.stem}.parquet"
+    if isinstance(source, CheckedLines):
+        return _normalize(con, _CheckedReader(source), parquet, None, spec)
     if isinstance(source, ParquetFile):
         return _normalize(con, _ParquetReader(con, source), parquet, None, spec)
     if not isinstance(source, JsonLines):
@@ -244,13 +259,13 @@ class _JsonReader:
     def __init__(self, source: JsonLines, columns: Sequence[Column]) -> None:
         self.constants = source.constants
         spec = ", ".join(
-            f"{_sql_text(c.source)}: '{'JSON' if c.type == LogicalType.JSON else 'VARCHAR'}'"
+            f"{sql_text(c.source)}: '{'JSON' if c.type == LogicalType.JSON else 'VARCHAR'}'"
             for c in columns
             if c.source not in source.constants
         )
         compression = "gzip" if source.compressed else "uncompressed"
         self.relation = (
-            f"read_json({_sql_text(str(source.path))}, format='newline_delimited', "
+            f"read_json({sql_text(str(source.path))}, format='newline_delimited', "
             f"columns={{{spec}}}, compression='{compression}', maximum_object_size=67108864)"
         )
 
@@ -258,7 +273,7 @@ class _JsonReader:
         return f"r.{quote(column.source)}"
 
     def cast(self, column: Column, raw: str) -> tuple[str | None, bool]:
-        typed = _cast_text(column, raw)
+        typed = cast_text(column, raw)
         return typed, typed is not None
 
 
@@ -267,7 +282,7 @@ class _ParquetReader:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source: ParquetFile) -> None:
         self.constants = source.constants
-        self.relation = f"read_parquet({_sql_text(str(source.path))})"
+        self.relation = f"read_parquet({sql_text(str(source.path))})"
         self.types = {
             str(name): str(kind)
             for name, kind, *_ in con.execute(f"DESCRIBE SELECT * FROM {self.relation}").fetchall()
@@ -278,14 +293,32 @@ class _ParquetReader:
 
     def cast(self, column: Column, raw: str) -> tuple[str | None, bool]:
         if column.source in self.constants:
-            typed = _cast_text(column, raw)
+            typed = cast_text(column, raw)
             return typed, typed is not None
         return _cast_typed(column, raw, self.types[column.source])
 
 
+class _CheckedReader:
+    """Columns already typed by the check that produced them: nothing is cast again."""
+
+    def __init__(self, source: CheckedLines) -> None:
+        self.constants = source.constants
+        self.relation = source.relation
+        self.columns = source.columns
+
+    def raw(self, column: Column) -> str | None:
+        return f"r.{quote(column.name)}" if column.name in self.columns else None
+
+    def cast(self, column: Column, raw: str) -> tuple[str | None, bool]:
+        if column.source in self.constants:
+            typed = cast_text(column, raw)
+            return typed, typed is not None
+        return None, False
+
+
 def _normalize(
     con: duckdb.DuckDBPyConnection,
-    reader: _JsonReader | _ParquetReader,
+    reader: _JsonReader | _ParquetReader | _CheckedReader,
     parquet: Path | None,
     received: int | None,
     spec: BatchSpec,
@@ -299,7 +332,7 @@ def _normalize(
     for i, column in enumerate(columns):
         if column.source in reader.constants:
             value = reader.constants[column.source]
-            raw: str | None = "CAST(NULL AS VARCHAR)" if value is None else _sql_text(value)
+            raw: str | None = "CAST(NULL AS VARCHAR)" if value is None else sql_text(value)
         else:
             raw = reader.raw(column)
         if raw is None:  # a column the file does not carry
@@ -318,8 +351,8 @@ def _normalize(
         failure = f"({keep} IS NOT NULL AND {quote(column.name)} IS NULL)"
         bad.append(failure)
         messages.append(
-            f"CASE WHEN {failure} THEN {_sql_text(column.name + ': ')} || CAST({keep} AS VARCHAR)"
-            f" || {_sql_text(f' is not a valid {column.type.value}')} END"
+            f"CASE WHEN {failure} THEN {sql_text(column.name + ': ')} || CAST({keep} AS VARCHAR)"
+            f" || {sql_text(f' is not a valid {column.type.value}')} END"
         )
     by_name = {c.name: c for c in columns}
     for key in spec.required:
@@ -327,15 +360,15 @@ def _normalize(
             bad.append(f"{quote(key)} IS NULL")
             messages.append(
                 f"CASE WHEN {quote(key)} IS NULL THEN "
-                f"{_sql_text(f'key property {key} is missing')} END"
+                f"{sql_text(f'key property {key} is missing')} END"
             )
     flag = " OR ".join(bad) if bad else "FALSE"
     out_columns: list[tuple[str, LogicalType]] = [(c.name, c.type) for c in columns]
     # The hash and the loader's columns are computed with the casts, in the one pass that
     # materializes the batch; a bad row's hash is never used.
     extra = (
-        f", {_sql_text(spec.load_id)} AS _load_id, "
-        f"CAST({_sql_text(spec.loaded_at.isoformat())} AS TIMESTAMPTZ) AS _loaded_at"
+        f", {sql_text(spec.load_id)} AS _load_id, "
+        f"CAST({sql_text(spec.loaded_at.isoformat())} AS TIMESTAMPTZ) AS _loaded_at"
     )
     if RECORD_HASH in spec.version_key:
         deleted = quote(DELETED_AT) if DELETED_AT in by_name else None
@@ -358,7 +391,7 @@ def _normalize(
     if parquet is not None:
         select = ", ".join(quote(n) for n, _ in out_columns)
         con.execute(
-            f"COPY (SELECT {select} FROM {staged_table}) TO {_sql_text(str(parquet))} "
+            f"COPY (SELECT {select} FROM {staged_table}) TO {sql_text(str(parquet))} "
             "(FORMAT PARQUET)"
         )
         con.execute(f"DROP TABLE {staged_table}")
@@ -384,7 +417,7 @@ def _rejects(
     content = sorted((c for c in columns if not c.name.startswith("_sdc_")), key=lambda c: c.name)
     record_json = (
         "json_object("
-        + ", ".join(f"{_sql_text(c.name)}, CAST({raw_of[c.name]} AS VARCHAR)" for c in content)
+        + ", ".join(f"{sql_text(c.name)}, CAST({raw_of[c.name]} AS VARCHAR)" for c in content)
         + ")"
         if content
         else "'{}'"

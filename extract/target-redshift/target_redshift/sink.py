@@ -13,9 +13,10 @@ from singer_sdk.sinks import BatchSink
 
 from target_redshift.batchfiles import BatchSource
 from target_redshift.columns import RECORD_HASH, columns_for_schema
-from target_redshift.landing import LandingOwner
+from target_redshift.landing import Destination, LandingOwner
 from target_redshift.loader import TablePlan
 from target_redshift.loadlog import StreamTally
+from target_redshift.objects import LineRules, ObjectManifest
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers._batch import BaseBatchFileEncoding
@@ -170,6 +171,10 @@ class RedshiftSink(BatchSink):
         """JSON-lines and Parquet BATCH files: each file is cast, checked and merged in one bulk
         step. No record of the file becomes a Python object; Parquet values keep their types.
         """
+        objects = self._owner.batch_objects
+        if objects is not None:
+            self._load_objects(ObjectManifest.from_message(files, objects))
+            return
         if encoding.format not in (BatchFileFormat.JSONL, BatchFileFormat.PARQUET):
             super().process_batch_files(encoding, files)
             return
@@ -183,3 +188,26 @@ class RedshiftSink(BatchSink):
         for url in files:
             result = self._owner.landing.load_file(tally, plan, url, source)
             self.record_counter_metric.increment(result.received)
+
+    def _load_objects(self, manifest: ObjectManifest) -> None:
+        """Source objects named by the BATCH message: read, numbered and checked by DuckDB; bad
+        lines to the quarantine stream the message names (its SCHEMA must have arrived)."""
+        plan = self.plan()
+        quarantine: Destination | None = None
+        if manifest.quarantine_stream:
+            q_plan = self._owner.stream_plan(manifest.quarantine_stream)
+            if q_plan is not None:
+                q_tally = self._owner.landing.tally(
+                    manifest.quarantine_stream,
+                    q_plan,
+                    self._owner.replication_key(manifest.quarantine_stream),
+                )
+                quarantine = Destination(q_plan, q_tally)
+        result = self._owner.landing.load_objects(
+            Destination(plan, self._tally(plan)),
+            manifest,
+            LineRules.from_schema(plan.columns, self.schema),
+            self.batch_metadata(),
+            quarantine,
+        )
+        self.record_counter_metric.increment(result.received)

@@ -13,7 +13,9 @@ from target_redshift.reader import ExactNumberReader
 from target_redshift.sink import RedshiftSink
 
 if t.TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
+
+    from target_redshift.loader import TablePlan
 
 
 class TargetRedshift(Target):
@@ -68,6 +70,7 @@ class TargetRedshift(Target):
         self.max_parallelism = 1
         self._bookmarks: dict[str, str] = {}
         self._batch_time_extracted: str | None = None
+        self._batch_objects: Mapping[str, t.Any] | None = None
         self._batch_loaded = False
         self._landing = Landing(self.config, self.logger)
         if isinstance(self.message_reader, ExactNumberReader):
@@ -82,6 +85,17 @@ class TargetRedshift(Target):
     def batch_time_extracted(self) -> str | None:
         """`time_extracted` of the BATCH message being processed, if the tap sent one."""
         return self._batch_time_extracted
+
+    @property
+    def batch_objects(self) -> Mapping[str, t.Any] | None:
+        """The `objects` field of the BATCH message being processed: its manifest names source
+        objects whose lines the loader reads itself (objects.py); None for BATCH files."""
+        return self._batch_objects
+
+    def stream_plan(self, stream: str) -> TablePlan | None:
+        """The table plan of a stream whose SCHEMA arrived in this run, else None."""
+        sink = self._sinks_active.get(stream)
+        return sink.plan() if isinstance(sink, RedshiftSink) else None
 
     def version_key_override(self, stream: str) -> Sequence[str] | None:
         overrides = self.config.get("version_key_properties") or {}
@@ -139,11 +153,17 @@ class TargetRedshift(Target):
         """BATCH files are loaded by the sink in bulk (RedshiftSink.process_batch_files).
 
         The tap's extraction time, when its BATCH message carries one (`time_extracted`, as
-        RECORD messages do), becomes the `_sdc_extracted_at` of the file's rows.
+        RECORD messages do), becomes the `_sdc_extracted_at` of the file's rows. A message with
+        an `objects` field names source objects instead of files (objects.py).
         """
         extracted = message_dict.get("time_extracted")
         self._batch_time_extracted = str(extracted) if extracted else None
-        super()._process_batch_message(message_dict)
+        objects = message_dict.get("objects")
+        self._batch_objects = objects if isinstance(objects, dict) else None
+        try:
+            super()._process_batch_message(message_dict)
+        finally:
+            self._batch_objects = None
         self._batch_loaded = True
 
     def _process_state_message(self, message_dict: dict) -> None:
@@ -163,11 +183,12 @@ class TargetRedshift(Target):
 
     def process_endofpipe(self) -> None:
         try:
-            super().process_endofpipe()
+            with self._landing.held():
+                super().process_endofpipe()
+                self._landing.log_run("succeeded")
         except Exception:
             self._log_failure()
             raise
-        self._landing.log_run("succeeded")
         self._landing.close()
 
     def _log_failure(self) -> None:
