@@ -246,7 +246,7 @@ def main() -> None:
                 f"{lane_bat_s:.2f}s = {lane_bat_rows / lane_bat_s:,.0f} rows/s"
             )
             # As the events lane runs (meltano.yml): the tap names the objects, the loader
-            # reads them from S3 itself (ADR 0009).
+            # reads them from S3 itself (ADR 0010).
             manifests = base | {"object_manifests": True, "manifest_bytes": 32 << 20}
             lane_obj_s, lane_obj_rows = timed_lane(env, manifests, Path(work))
             print(

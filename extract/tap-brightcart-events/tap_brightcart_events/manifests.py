@@ -4,7 +4,7 @@ In this mode the tap reads no line. It lists the objects not yet emitted, groups
 manifests of at most `manifest_bytes` stored bytes (an object larger than that gets a manifest
 of its own), and writes one BATCH message per manifest, followed by a STATE that lists the
 manifest's objects as done. The loader reads the objects, numbers and checks their lines and
-lands the good ones and the quarantined ones (docs/adr/0009-events-objects-read-by-the-loader.md).
+lands the good ones and the quarantined ones (docs/adr/0010-events-objects-read-by-the-loader.md).
 
 The message is a Singer BATCH message with one extension, `objects`, which tells the loader that
 the manifest names source objects (read them, never delete them) and how their lines map to the

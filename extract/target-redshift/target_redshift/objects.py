@@ -1,7 +1,7 @@
 """Object manifests: a BATCH message naming source objects whose lines this loader reads itself.
 
 A tap that only lists (tap-brightcart-events with `object_manifests`) names the S3 objects in a
-BATCH message and adds an `objects` field (docs/adr/0009-events-objects-read-by-the-loader.md):
+BATCH message and adds an `objects` field (docs/adr/0010-events-objects-read-by-the-loader.md):
 
     "objects": {"last_modified": [<one per manifest entry>],
                 "columns": {"key": "s3_key", "line_number": "line_number",
