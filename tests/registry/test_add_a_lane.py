@@ -10,7 +10,8 @@ all know the lane.
 
 from __future__ import annotations
 
-import importlib.util
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -155,14 +156,20 @@ def test_a_fifth_lane_from_meltano_yml_alone(project: Path, sources: Settings) -
     assert _fingerprints() == installed, "the copy reinstalled a plugin of the project"
     assert mark is not None and mark[0] == datetime(2026, 11, 1, 10, 30, tzinfo=UTC)
 
-    # Signals: the lane's heartbeat reaches the signal module when it loads.
-    spec = importlib.util.spec_from_file_location(
-        "landed_signal", ROOT / "signals" / "sources_landed.py"
+    # Signals: the lane's heartbeat reaches the signal module when it loads. Loaded in a child
+    # process: its @signal() would otherwise replace the project's signal in SQLMesh's registry
+    # for every later test of this process.
+    probe = (
+        "import runpy, sys; "
+        "print(runpy.run_path(sys.argv[1])['HEARTBEAT_SECONDS']['reviews'])"
     )
-    assert spec is not None and spec.loader is not None
-    signal_module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(signal_module)
-    assert signal_module.HEARTBEAT_SECONDS["reviews"] == 3600
+    heartbeat = subprocess.run(
+        [sys.executable, "-c", probe, str(ROOT / "signals" / "sources_landed.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert heartbeat.stdout.strip() == "3600"
 
     # Status: the lane's freshness against its allowed lag.
     report = collect(
@@ -184,8 +191,6 @@ def test_a_fifth_lane_from_meltano_yml_alone(project: Path, sources: Settings) -
 
 
 def test_the_cdk_app_and_the_cost_model_pick_the_lane_up(project: Path) -> None:
-    import sys
-
     sys.path.insert(0, str(ROOT / "ops"))
     from dataclasses import replace
 
