@@ -12,12 +12,7 @@ from dataclasses import dataclass
 from sqlmesh import Context
 from sqlmesh.core.lineage import column_dependencies
 
-RAW_SOURCES = {
-    "raw_shop": "PostgreSQL shop.{table}.{column} (tap-postgres, shop lane)",
-    "raw_events": "S3 events/ JSON field {column} (tap-brightcart-events, events lane)",
-    "raw_marketing": "S3 marketing/spend/ CSV column {column} (tap-s3-csv, marketing lane)",
-    "raw_crm": "Salesforce {table}.{column} (tap-salesforce, crm lane)",
-}
+from brightcart_ops.registry import registry
 
 
 @dataclass(frozen=True)
@@ -56,10 +51,14 @@ def trace(context: Context, model: str, column: str) -> list[Edge]:
 
 def raw_columns(edges: list[Edge]) -> list[tuple[str, str, str]]:
     """(raw table, raw column, where it comes from) for the edges that reach raw landing."""
+    lanes = {lane.raw_schema: lane for lane in registry().lanes.values()}
     found = set()
     for edge in edges:
         schema, _, table = edge.parent.partition(".")
-        if schema in RAW_SOURCES:
-            origin = RAW_SOURCES[schema].format(table=table, column=edge.parent_column)
+        if schema in lanes:
+            lane = lanes[schema]
+            origin = (
+                f"{lane.source}: {table}.{edge.parent_column} ({lane.extractor}, {lane.name} lane)"
+            )
             found.add((edge.parent, edge.parent_column, origin))
     return sorted(found)

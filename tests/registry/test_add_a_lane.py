@@ -22,6 +22,7 @@ import duckdb
 import pytest
 import yaml
 
+from brightcart_ops.lineage import Edge, raw_columns
 from brightcart_ops.publish.datasets import load as load_map
 from brightcart_ops.publish.state import lanes_of
 from brightcart_ops.registry import registry
@@ -159,10 +160,7 @@ def test_a_fifth_lane_from_meltano_yml_alone(project: Path, sources: Settings) -
     # Signals: the lane's heartbeat reaches the signal module when it loads. Loaded in a child
     # process: its @signal() would otherwise replace the project's signal in SQLMesh's registry
     # for every later test of this process.
-    probe = (
-        "import runpy, sys; "
-        "print(runpy.run_path(sys.argv[1])['HEARTBEAT_SECONDS']['reviews'])"
-    )
+    probe = "import runpy, sys; print(runpy.run_path(sys.argv[1])['HEARTBEAT_SECONDS']['reviews'])"
     heartbeat = subprocess.run(
         [sys.executable, "-c", probe, str(ROOT / "signals" / "sources_landed.py")],
         capture_output=True,
@@ -185,6 +183,16 @@ def test_a_fifth_lane_from_meltano_yml_alone(project: Path, sources: Settings) -
         90,
     )
     assert reviews.state == "ok"
+
+    # Lineage: a column traced to raw_reviews names the lane's source and extractor.
+    edge = Edge("staging.stg_reviews__reviews", "rating", "raw_reviews.reviews", "rating")
+    assert raw_columns([edge]) == [
+        (
+            "raw_reviews.reviews",
+            "rating",
+            "S3 product reviews: reviews.rating (tap-s3-csv--reviews, reviews lane)",
+        )
+    ]
 
     # Publish: a dataset reading raw_reviews depends on the reviews lane.
     assert lanes_of(["raw_reviews.reviews", "raw_shop.orders"]) == {"reviews", "shop"}

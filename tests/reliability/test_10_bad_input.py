@@ -289,8 +289,17 @@ def test_null_channel_spike_stops_the_finance_marts(fault_hour: FaultHour) -> No
         written = handle.read().decode("utf-8", errors="replace")
     assert result.status == "failed", "a prod run went through a null channel spike"
     failed = written[written.find("Failed models") :]
-    assert "revenue_ledger" in failed and "'not_null' audit error" in failed, written[-3000:]
+    # The first blocking not_null(channel) audit on the way to the ledger stops the run: the
+    # orders' staging view's, or the ledger's own.
+    stopped_at = [m for m in ("stg_shop__orders", "revenue_ledger") if f".{m}" in failed]
+    assert stopped_at and "'not_null' audit error" in failed, written[-3000:]
     spiked = sorted(fault_hour.fault("shop", "null_spike").details["order_ids"])
+    in_ledger = world.wh_rows(
+        "SELECT count(*) FROM marts_finance.revenue_ledger WHERE channel IS NULL "
+        "OR order_id IN (SELECT unnest(?))",
+        [spiked],
+    )[0][0]
+    assert in_ledger == 0, "a spiked order reached the revenue ledger past a failed audit"
     hourly = world.wh_rows(
         "SELECT count(*), count(*) FILTER (WHERE channel IS NULL) "
         "FROM marts_finance.revenue_hourly WHERE revenue_hour >= ?",
@@ -299,6 +308,7 @@ def test_null_channel_spike_stops_the_finance_marts(fault_hour: FaultHour) -> No
     assert hourly == (0, 0), "the spiked hour reached revenue_hourly past a failed audit"
     handled(
         "null spike stops the finance marts",
-        f"sqlmesh run failed on not_null(channel) for {len(spiked)} spiked orders; "
+        f"sqlmesh run failed at {stopped_at[0]} on not_null(channel) for {len(spiked)} "
+        "spiked orders; "
         "revenue_hourly rows for the hour=0",
     )
