@@ -55,6 +55,10 @@ class Stream(_Frozen):
     key: tuple[str, ...]  # the source record's key columns
     window: str | None = None  # the column that places a row in a backfill window
     model: str | None = None  # the staging model that reads the raw table
+    # The raw table's version order (most significant first) when it is a version log whose
+    # superseded versions retention may remove; absent, the table is append-only and ages out
+    # by its window column.
+    versions: tuple[str, ...] | None = None
 
 
 class Backfill(_Frozen):

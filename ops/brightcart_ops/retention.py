@@ -2,13 +2,16 @@
 
 Raw tables are append-only version logs, so retention depends on the table:
 
-* raw_events.events: rows whose `received_at` is older than the horizon (landing time of the
-  event; late events are kept by their arrival); raw_events.events_quarantine by
-  `object_last_modified`.
-* raw_shop.*, raw_crm.*, raw_marketing.ad_spend: only versions that are SUPERSEDED by a newer
-  version of the same record and were loaded (`_loaded_at`) before the horizon. The latest
-  version of every record (a tombstone included) is never removed, so staging, which reads the
-  latest version, is unchanged by retention.
+Which rule a raw table follows comes from the lane registry (meltano.yml): a stream declared with
+`versions` is a version log, any other ages out by its window column.
+
+* append-only (raw_events.events by `received_at`, the landing time of the event, so late events
+  are kept by their arrival; raw_events.events_quarantine by its window column): rows older than
+  the horizon.
+* version logs (raw_shop.*, raw_crm.*, raw_marketing.ad_spend): only versions that are
+  SUPERSEDED by a newer version of the same record and were loaded (`_loaded_at`) before the
+  horizon. The latest version of every record (a tombstone included) is never removed, so
+  staging, which reads the latest version, is unchanged by retention.
 * curated marts (3 years): rows of the INCREMENTAL_BY_TIME_RANGE facts whose time column is
   older than the horizon, deleted from the table behind the prod view (see docs/operations.md).
 
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from brightcart_ops.opslog import SCHEMA, ensure, new_id, utcnow
+from brightcart_ops.registry import registry
 from brightcart_ops.warehouse import Warehouse
 
 RAW_DAYS = 90
@@ -38,34 +42,26 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.retention_runs (
 )
 """
 
-# table -> (key columns, version order columns, most significant first).
-VERSION_LOGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    **{
-        f"raw_shop.{t}": ((k,), ("updated_at", "_sdc_sequence"))
-        for t, k in (
-            ("customers", "customer_id"),
-            ("sellers", "seller_id"),
-            ("products", "product_id"),
-            ("orders", "order_id"),
-            ("order_items", "order_item_id"),
-            ("payments", "payment_id"),
-            ("refunds", "refund_id"),
-            ("heartbeat", "writer"),
-        )
-    },
-    **{
-        f"raw_crm.{t}": (("id",), ("systemmodstamp", "_sdc_sequence"))
-        for t in ("account", "contact", "lead", "campaign", "campaignmember", "opportunity")
-    },
-    "raw_marketing.ad_spend": (
-        ("date", "platform", "campaign"),
-        ("_loaded_at", "_sdc_sequence"),
-    ),
-}
-AGED: dict[str, str] = {
-    "raw_events.events": "received_at",
-    "raw_events.events_quarantine": "object_last_modified",
-}
+
+def version_logs() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """raw table -> (key columns, version order columns, most significant first), for every
+    stream the lane registry declares with `versions`."""
+    return {
+        f"{lane.raw_schema}.{stream.table}": (stream.key, stream.versions)
+        for lane in registry().lanes.values()
+        for stream in lane.streams
+        if stream.versions
+    }
+
+
+def aged() -> dict[str, str]:
+    """raw table -> the column it ages out by: every append-only stream's window column."""
+    return {
+        f"{lane.raw_schema}.{stream.table}": stream.window.lower()
+        for lane in registry().lanes.values()
+        for stream in lane.streams
+        if not stream.versions and stream.window
+    }
 
 
 @dataclass
@@ -117,9 +113,9 @@ def apply_retention(
     curated_horizon = as_of - timedelta(days=curated_days)
     removals: list[Removal] = []
     plan: list[tuple[str, str, str, datetime]] = []
-    for table, (keys, order) in VERSION_LOGS.items():
+    for table, (keys, order) in version_logs().items():
         plan.append((table, "superseded", superseded_delete(table, keys, order), raw_horizon))
-    for table, column in AGED.items():
+    for table, column in aged().items():
         plan.append((table, "age", f"DELETE FROM {table} WHERE {column} < ?", raw_horizon))
     for table, column in (curated or {}).items():
         plan.append((table, "curated", f"DELETE FROM {table} WHERE {column} < ?", curated_horizon))
