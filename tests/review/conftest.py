@@ -8,7 +8,6 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,11 +46,12 @@ def _first_build(world: ReviewWorld) -> None:
 @pytest.fixture(scope="module")
 def review_world(sources: Settings) -> Iterator[ReviewWorld]:
     home = Path(tempfile.mkdtemp(prefix="review-", dir=sources.home))
-    settings = replace(
-        sources,
-        home=home,
-        pg_db=unique_db_name("review"),
-        s3_bucket=f"review-{uuid.uuid4().hex[:8]}",
+    settings = sources.model_copy(
+        update={
+            "home": home,
+            "pg_db": unique_db_name("review"),
+            "s3_bucket": f"review-{uuid.uuid4().hex[:8]}",
+        }
     )
     boto3.client("s3").create_bucket(Bucket=settings.s3_bucket)
     project = home / "project"
