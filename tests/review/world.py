@@ -105,7 +105,8 @@ def dataset_map(target: Path, views: Iterable[str]) -> Path:
     kept = {k: v for k, v in data["datasets"].items() if v["view"] in set(views)}
     data["datasets"] = kept
     for dashboard in data["dashboards"].values():
-        dashboard["charts"] = [c for c in dashboard["charts"] if c["dataset"] in kept]
+        for part in ("tiles", "charts"):
+            dashboard[part] = [c for c in dashboard.get(part) or [] if c["dataset"] in kept]
     target.write_text(yaml.safe_dump(data))
     return target
 
