@@ -34,19 +34,20 @@ from brightcart_world.settings import Settings
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _window_hours() -> int:
-    """ATTRIBUTION_WINDOW_HOURS of macros/attribution.py, read without importing the file (an
-    import would register its macro a second time, under another module, in this process)."""
+def _hours(name: str) -> int:
+    """A constant of macros/attribution.py, read without importing the file (an import would
+    register its macros a second time, under another module, in this process)."""
     tree = ast.parse((REPO / "macros" / "attribution.py").read_text())
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "ATTRIBUTION_WINDOW_HOURS" for t in node.targets
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
         ):
             return int(ast.literal_eval(node.value))
-    raise AssertionError("macros/attribution.py defines no ATTRIBUTION_WINDOW_HOURS")
+    raise AssertionError(f"macros/attribution.py defines no {name}")
 
 
-ATTRIBUTION_WINDOW_HOURS = _window_hours()
+ATTRIBUTION_WINDOW_HOURS = _hours("ATTRIBUTION_WINDOW_HOURS")
+LEAD = timedelta(hours=_hours("ATTRIBUTION_LEAD_HOURS"))
 MODEL = "marts_marketing.attribution"
 PROJECT_FILES = ["config.py", "external_models.yaml", "macros", "audits", "signals", "linter"]
 RULES = ("first_touch", "last_touch", "linear", "position_based")
@@ -183,6 +184,7 @@ class Builds:
     restated: list[tuple[Any, ...]]
     per_day: dict[str, dict[date, Decimal]]
     orders: list[tuple[int, datetime]]
+    net_revenue: dict[int, Decimal]  # order net revenue (in the window) per attributed order
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +208,12 @@ def builds(world: World) -> Iterator[Builds]:
                     f"SELECT DISTINCT order_id, order_completed_at FROM {MODEL}"
                 )
             ]
+            net_revenue = {
+                int(order_id): Decimal(amount)
+                for order_id, amount in first.engine_adapter.fetchall(
+                    f"SELECT DISTINCT order_id, order_net_revenue FROM {MODEL}"
+                )
+            }
             first.plan(
                 "prod",
                 restate_models=[MODEL],
@@ -229,14 +237,15 @@ def builds(world: World) -> Iterator[Builds]:
             hourly = attribution_rows(second)
         finally:
             second.close()
-    yield Builds(one_batch, hourly, restated, per_day, orders)
+    yield Builds(one_batch, hourly, restated, per_day, orders, net_revenue)
 
 
 def window_net_revenue(
     settings: Settings, orders: list[tuple[int, datetime]]
 ) -> dict[date, Decimal]:
-    """Per UTC order day: net sales of the orders paid within the window minus their refunds and
-    chargebacks booked within it, from the source PostgreSQL."""
+    """Per UTC order day: net sales of the orders paid within the window (a day before to 72 hours
+    after order_completed_at) minus their refunds and chargebacks booked within it, from the
+    source PostgreSQL."""
     with psycopg.connect(settings.pg_dsn, autocommit=True) as conn:
         conn.execute("CREATE TEMP TABLE completed (order_id bigint, completed_at timestamptz)")
         with conn.cursor().copy("COPY completed FROM STDIN") as copy:
@@ -249,13 +258,15 @@ def window_net_revenue(
               FROM completed AS c
               JOIN shop.orders AS o ON o.order_id = c.order_id
               JOIN shop.order_items AS i ON i.order_id = c.order_id
-              WHERE o.paid_at < c.completed_at + %(window)s
+              WHERE o.paid_at >= c.completed_at - %(lead)s
+                AND o.paid_at < c.completed_at + %(window)s
               GROUP BY c.order_id
             ), refunds AS (
               SELECT c.order_id, SUM(r.amount) AS amount
               FROM completed AS c
               JOIN shop.refunds AS r ON r.order_id = c.order_id
-              WHERE r.refunded_at < c.completed_at + %(window)s
+              WHERE r.refunded_at >= c.completed_at - %(lead)s
+                AND r.refunded_at < c.completed_at + %(window)s
               GROUP BY c.order_id
             )
             SELECT (c.completed_at AT TIME ZONE 'UTC')::date,
@@ -265,7 +276,7 @@ def window_net_revenue(
             LEFT JOIN refunds AS r ON r.order_id = c.order_id
             GROUP BY 1
             """,
-            {"window": WINDOW},
+            {"window": WINDOW, "lead": LEAD},
         ).fetchall()
     return {day: Decimal(total) for day, total in rows}
 
@@ -280,18 +291,22 @@ def test_attribution_sums_to_the_orders_window_net_revenue_every_day(
 
 
 def test_added_refunds_count_inside_the_window_only(world: World, builds: Builds) -> None:
+    """The refund two hours after payment is netted; the chargeback five days after is not."""
     with psycopg.connect(world.settings.pg_dsn, autocommit=True) as conn:
         added = conn.execute(
-            "SELECT r.order_id, r.amount, r.refunded_at - o.paid_at FROM shop.refunds AS r "
-            "JOIN shop.orders AS o ON o.order_id = r.order_id "
+            "SELECT r.order_id, r.amount, r.refunded_at - o.paid_at, "
+            "(SELECT SUM(i.quantity * i.unit_price - i.discount_amount) FROM shop.order_items AS i "
+            " WHERE i.order_id = r.order_id) "
+            "FROM shop.refunds AS r JOIN shop.orders AS o ON o.order_id = r.order_id "
             "WHERE r.reason = 'damaged' AND r.refunded_at - o.paid_at IN (%s, %s) ORDER BY 3",
             [timedelta(hours=hours) for _, hours, _ in ADDED_REFUNDS],
         ).fetchall()
-    assert [(amount, lag) for _, amount, lag in added] == [
+    assert [(amount, lag) for _, amount, lag, _ in added] == [
         (amount, timedelta(hours=hours)) for _, hours, amount in ADDED_REFUNDS
     ]
-    attributed = {order_id for order_id, _ in builds.orders}
-    assert {order_id for order_id, _, _ in added} <= attributed, "the added refunds' orders"
+    (inside, refund, _, inside_sales), (after, _, _, after_sales) = added
+    assert builds.net_revenue[inside] == inside_sales - refund
+    assert builds.net_revenue[after] == after_sales
 
 
 def test_one_batch_hourly_runs_and_a_restated_day_give_identical_tables(builds: Builds) -> None:
