@@ -24,13 +24,22 @@ WITH money AS (
   FROM marts_finance.revenue_ledger
   GROUP BY
     1
+), first_orders AS (
+  /* from the hourly orders mart, so today's row counts today's new customers in the same run
+     as today's money (the customers mart is rebuilt once a day) */
+  SELECT
+    customer_id,
+    MIN(paid_at) AS first_order_at
+  FROM marts_orders.orders
+  WHERE
+    NOT paid_at IS NULL
+  GROUP BY
+    customer_id
 ), newcomers AS (
   SELECT
     CAST(DATE_TRUNC('day', first_order_at) AS DATE) AS revenue_date,
     @kpi_new_customers(customer_id, TRUE) AS new_customers
-  FROM marts_customers.customers
-  WHERE
-    NOT first_order_at IS NULL
+  FROM first_orders
   GROUP BY
     1
 )

@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 from brightcart_ops.journal import OpsJournal
-from brightcart_ops.opslog import PipelineRun, record_run, utcnow
+from brightcart_ops.opslog import PipelineRun, business_clock, business_now, record_run, utcnow
 from brightcart_ops.runtime import RUNNER_JOB_VARIABLE, run_logged, step_env
 from brightcart_ops.settings import Settings
 from brightcart_ops.warehouse import Warehouse
@@ -24,6 +25,25 @@ class StepResult:
     status: str
     exit_code: int
     output_tail: str
+
+
+# The sqlmesh commands whose "now" decides what is due and what the freshness audit measures.
+CLOCKED_COMMANDS = ("plan", "run")
+
+
+def on_business_clock(args: list[str]) -> list[str]:
+    """`sqlmesh plan` / `run` at the business clock's time.
+
+    Production runs on the wall clock, SQLMesh's default, and gets the arguments unchanged. A
+    local world (BRIGHTCART_CLOCK=world) lives days behind the wall clock: without its own time
+    as the execution time, the freshness audit (`assert_source_fresh`, against @execution_ts)
+    would find every lane weeks late and alert. An explicit --execution-time wins."""
+    if business_clock() != "world" or not args or args[0] not in CLOCKED_COMMANDS:
+        return args
+    if any(arg == "--execution-time" or arg.startswith("--execution-time=") for arg in args):
+        return args
+    now = business_now().astimezone(UTC)
+    return [*args, "--execution-time", now.strftime("%Y-%m-%d %H:%M:%S")]
 
 
 def sqlmesh_bin() -> str:
@@ -42,7 +62,8 @@ def run_sqlmesh(
     gateway = env.get("BRIGHTCART_GATEWAY", "local")
     log_path = settings.home / "logs" / f"{job}.log"
     run = PipelineRun(job, None, environment, 1, utcnow())
-    code, tail = run_logged([sqlmesh_bin(), "--gateway", gateway, *args], env, log_path, 40)
+    command = [sqlmesh_bin(), "--gateway", gateway, *on_business_clock(args)]
+    code, tail = run_logged(command, env, log_path, 40)
     run.finished_at = utcnow()
     run.status = "succeeded" if code == 0 else "failed"
     run.error = None if code == 0 else tail[-2000:]

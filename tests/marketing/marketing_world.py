@@ -171,6 +171,8 @@ EVENTS: list[Event] = [
     ),
 ]
 DUPLICATED = "e15"
+QUARANTINED_LATE_KEY = "events/dt=2026-11-03/hour=05/late.gz"
+STORAGE_CLOCK = datetime(2026, 12, 5, 7, 0, tzinfo=UTC)  # S3 LastModified: wall clock, not world
 
 # Salesforce campaigns: black_friday has two versions (the later one wins), newsletter is current,
 # old_promo is deleted in its latest version.
@@ -321,6 +323,9 @@ def build_warehouse(path: Path) -> None:
                 ("events/dt=2026-11-02/hour=10/bad.gz", 3, "invalid JSON", "{oops", ts(2, 10, 1)),
                 ("events/dt=2026-11-02/hour=10/bad.gz", 7, "missing event_id", "{}", ts(2, 10, 1)),
                 ("events/dt=2026-11-02/hour=10/bad.gz", 7, "missing event_id", "{}", ts(2, 10, 1)),
+                # the producer landed it in the world's hour 2026-11-03 05:00; the storage stamped
+                # it on its own wall clock, a month later
+                (QUARANTINED_LATE_KEY, 1, "invalid JSON", "{", STORAGE_CLOCK),
             ],
         )
 

@@ -18,6 +18,7 @@ from marketing_world import (
     DUPLICATED,
     EXPECTED_ATTRIBUTION,
     NET_REVENUE,
+    QUARANTINED_LATE_KEY,
     build_warehouse,
     kept_events,
     python_sessions,
@@ -204,10 +205,15 @@ def test_customer_acquisition_first_touch(warehouse: Warehouse) -> None:
 
 def test_quarantine_counts_distinct_lines_per_object(warehouse: Warehouse) -> None:
     rows = warehouse.rows(
-        "SELECT s3_key, quarantined_lines, first_error FROM staging.stg_events__quarantine"
+        "SELECT s3_key, CAST(landed_hour AS VARCHAR), quarantined_lines, first_error "
+        "FROM staging.stg_events__quarantine ORDER BY landed_hour"
     )
-    # three landed rows, of which one is a reload of line 7: two distinct quarantined lines
-    assert rows == [("events/dt=2026-11-02/hour=10/bad.gz", 2, "invalid JSON")]
+    # three landed rows, of which one is a reload of line 7: two distinct quarantined lines; the
+    # late object counts in the world's hour of its key, not on the storage's wall clock
+    assert rows == [
+        ("events/dt=2026-11-02/hour=10/bad.gz", "2026-11-02 10:00:00+00", 2, "invalid JSON"),
+        (QUARANTINED_LATE_KEY, "2026-11-03 05:00:00+00", 1, "invalid JSON"),
+    ]
 
 
 def test_salesforce_campaigns_latest_version_without_deleted(warehouse: Warehouse) -> None:

@@ -13,11 +13,24 @@ LEDGER = "marts_finance.revenue_ledger"
 
 
 def _order_rows(
-    order_id: int, paid_at: str, country: str | None = "US", captured: bool = True
+    order_id: int,
+    paid_at: str,
+    country: str | None = "US",
+    captured: bool = True,
+    customer_id: int = 4,
 ) -> dict[str, list[raw_fixture.Row]]:
     """One paid single-line order (product 100, 20.00) with its captured payment."""
     order = raw_fixture._order(
-        order_id, 4, "paid", "web", "US", "0.00", "0.00", paid_at, paid_at, paid_at=paid_at
+        order_id,
+        customer_id,
+        "paid",
+        "web",
+        "US",
+        "0.00",
+        "0.00",
+        paid_at,
+        paid_at,
+        paid_at=paid_at,
     )
     order["shipping_country"] = country
     item = raw_fixture._item(order_id * 10, order_id, 100, 10, 1, "20.00", "0.00", paid_at)
@@ -113,6 +126,44 @@ def test_signal_blocks_past_high_water_mark_and_run_takes_only_new_intervals(bui
     )
     (snapshot,) = intervals.values()
     assert max(end for _, end in snapshot.intervals) == 1730689200000  # 2024-11-04 03:00 UTC
+
+
+# Independent of the models: per UTC day, the customers whose first paid order falls on it.
+FIRST_ORDERS_PER_DAY = """
+WITH o AS (
+  SELECT * FROM raw_shop.orders AS r
+  WHERE updated_at = (SELECT MAX(updated_at) FROM raw_shop.orders AS x
+                      WHERE x.order_id = r.order_id)
+), firsts AS (
+  SELECT customer_id, CAST(MIN(paid_at) AS DATE) AS day FROM o
+  WHERE paid_at IS NOT NULL GROUP BY customer_id
+)
+SELECT CAST(day AS VARCHAR), COUNT(*) FROM firsts GROUP BY 1 ORDER BY 1
+"""
+
+
+def test_todays_new_customers_arrive_in_the_hourly_run(built: Built) -> None:
+    """A first order paid this hour shows as a new customer in the same hourly run as its money,
+    though the customers mart is rebuilt only once a day."""
+    context = built.context
+    land(context, _order_rows(3003, "2024-11-04 03:15:00+00", customer_id=904))
+    context.engine_adapter.execute(
+        raw_fixture.load_log_statement("shop", "2024-11-04 04:00:00+00", load_id="later-2")
+    )
+    context.run()
+    assert 3003 in ledger_orders(built)
+    assert built.rows("SELECT COUNT(*) FROM marts_customers.customers WHERE customer_id = 904") == [
+        (0,)
+    ]  # the daily mart has not run for 2024-11-04 yet
+    expected = dict(built.rows(FIRST_ORDERS_PER_DAY))
+    assert expected["2024-11-04"] >= 1
+    shown = dict(
+        built.rows(
+            "SELECT CAST(revenue_date AS VARCHAR), new_customers FROM bi.executive_daily "
+            "WHERE new_customers > 0"
+        )
+    )
+    assert shown == expected
 
 
 def test_orphan_line_fails_referential_integrity(built: Built) -> None:

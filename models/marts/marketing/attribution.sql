@@ -23,39 +23,56 @@ MODEL (
        assert_references against staging.stg_crm__campaigns) */
     forall_non_blocking(criteria := (is_known_campaign))
   ),
-  description 'Multi-touch attribution of shop orders to marketing touches. One row per order and touching session (30-day touch lookback), with the credit and attributed net revenue of that touch under four rules: first touch, last touch, linear and position-based (40/20/40); per order and rule the credits sum to exactly 1 and the attributed revenue to exactly the order net revenue.'
+  description 'Multi-touch attribution of shop orders to marketing touches. One row per order and touching session (30-day touch lookback), with the credit and attributed net revenue of that touch under four rules: first touch, last touch, linear and position-based (40/20/40); per order and rule the credits sum to exactly 1 and the attributed revenue to exactly the order net revenue. The order net revenue is the KPI net revenue over the order''s ledger entries booked from 24 hours before until 72 hours after order_completed_at (the attribution window, macros/attribution.py): a function of the data alone, the same whether the intervals ran in one batch, hourly or restated; money booked later is finance''s, not attribution''s.'
 );
 
-WITH orders AS (
-  /* the order must exist in the shop; its net revenue is the KPI definition applied to the
-     order's ledger entries (net sales minus refunds and chargebacks booked so far) */
+WITH completed AS (
+  /* the orders completed in the interval, one row each, with their completion time */
+  SELECT DISTINCT
+    order_id,
+    order_completed_at
+  FROM marts_marketing.touchpoints
+  WHERE
+    order_completed_at BETWEEN @start_dt AND @end_dt
+), window_revenue AS (
+  /* the attribution window: the KPI net revenue over the order's ledger entries booked from
+     24 hours before until 72 hours after order_completed_at, fixed per order so no batch
+     boundary enters the figure; the window ends within the model's lookback, so the last hourly
+     run that recomputes an order has its whole window landed */
+  SELECT
+    c.order_id,
+    @kpi_net_revenue(l.entry_type, l.amount) AS order_net_revenue
+  FROM completed AS c
+  JOIN marts_finance.revenue_ledger AS l
+    ON l.order_id = c.order_id
+    AND l.entry_at >= c.order_completed_at - @attribution_lead()
+    AND l.entry_at < c.order_completed_at + @attribution_window()
+  WHERE
+    /* implied by the join (@start_dt <= order_completed_at <= @end_dt): a bounded ledger slice */
+    l.entry_at >= @start_dt - @attribution_lead() AND l.entry_at < @end_dt + @attribution_window()
+  GROUP BY
+    c.order_id
+), orders AS (
+  /* the order must exist in the shop; paid_at counts only inside the window, like its money */
   SELECT
     o.order_id,
     o.customer_id AS shop_customer_id,
-    o.placed_at,
-    o.paid_at,
-    o.status,
-    COALESCE(l.order_net_revenue, 0) AS order_net_revenue
+    CASE
+      WHEN o.paid_at >= c.order_completed_at - @attribution_lead()
+      AND o.paid_at < c.order_completed_at + @attribution_window()
+      THEN o.paid_at
+    END AS paid_at,
+    COALESCE(r.order_net_revenue, 0) AS order_net_revenue
   FROM staging.stg_shop__orders AS o
-  LEFT JOIN (
-    SELECT
-      order_id,
-      @kpi_net_revenue() AS order_net_revenue
-    FROM marts_finance.revenue_ledger
-    /* bounded above so a rerun of an old interval reproduces the same figure: refunds booked
-       later than 72 hours after the interval are finance's, not attribution's */
-    WHERE
-      entry_at BETWEEN @start_dt - INTERVAL '1 day' AND @end_dt + INTERVAL '72 hours'
-    GROUP BY
-      order_id
-  ) AS l
-    ON l.order_id = o.order_id
+  JOIN completed AS c
+    ON c.order_id = o.order_id
+  LEFT JOIN window_revenue AS r
+    ON r.order_id = o.order_id
 ), touches AS (
   SELECT
     t.*,
     o.shop_customer_id,
     o.paid_at,
-    o.status AS order_status,
     o.order_net_revenue,
     /* credits; the last touch takes the rounding remainder so each rule sums to exactly 1 */
     CASE WHEN t.touch_number = 1 THEN 1 ELSE 0 END AS credit_first_touch,
@@ -100,8 +117,7 @@ SELECT
   session_key::VARCHAR AS session_key, /* touching session */
   order_completed_at::TIMESTAMPTZ AS order_completed_at, /* UTC time of the order_completed event (the incremental key) */
   COALESCE(shop_customer_id, customer_id)::BIGINT AS customer_id, /* buying customer (shop order) */
-  paid_at::TIMESTAMPTZ AS paid_at, /* UTC payment time of the order; NULL if never paid */
-  order_status::VARCHAR AS order_status, /* current shop status of the order */
+  paid_at::TIMESTAMPTZ AS paid_at, /* UTC payment time of the order; NULL if not paid within the attribution window */
   session_started_at::TIMESTAMPTZ AS session_started_at, /* UTC start of the touching session */
   touch_number::BIGINT AS touch_number, /* position of the touch on the path, 1 = first */
   touches_in_path::BIGINT AS touches_in_path, /* sessions on the path */
@@ -116,7 +132,7 @@ SELECT
   CAST(credit_last_touch AS DECIMAL(9, 6)) AS credit_last_touch, /* last-touch credit: 1 for the converting session, else 0 */
   CAST(credit_linear AS DECIMAL(9, 6)) AS credit_linear, /* linear credit: 1/n each (last touch takes the rounding remainder) */
   CAST(credit_position_based AS DECIMAL(9, 6)) AS credit_position_based, /* position-based credit: 40% first, 40% last, 20% shared by the middle (50/50 for two touches) */
-  @money(order_net_revenue) AS order_net_revenue, /* net revenue of the order (KPI net_revenue over its ledger entries) */
+  @money(order_net_revenue) AS order_net_revenue, /* net revenue of the order: KPI net_revenue over its ledger entries booked in the attribution window, order_completed_at - 24 h to + 72 h */
   @money(CASE WHEN touch_number = touches_in_path THEN rest_first_touch ELSE rounded_first_touch END) AS revenue_first_touch, /* net revenue attributed under first touch */
   @money(CASE WHEN touch_number = touches_in_path THEN rest_last_touch ELSE rounded_last_touch END) AS revenue_last_touch, /* net revenue attributed under last touch */
   @money(CASE WHEN touch_number = touches_in_path THEN rest_linear ELSE rounded_linear END) AS revenue_linear, /* net revenue attributed under linear */

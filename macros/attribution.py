@@ -1,0 +1,36 @@
+"""The attribution window: which of an order's money attribution counts.
+
+Attributed revenue of an order is the KPI net revenue over the order's ledger entries booked from
+``order_completed_at - ATTRIBUTION_LEAD_HOURS`` until before
+``order_completed_at + ATTRIBUTION_WINDOW_HOURS``: a fixed window per order, so the figure depends
+on the data alone, never on how the intervals of a run were batched. The window opens a day early
+because an order's payment is booked at paid_at, which may precede the order_completed event by
+moments; that lower edge also lets an hourly run read a bounded slice of the ledger rather than
+its whole history. Money booked later (most refunds come after delivery) belongs to finance
+(marts_finance, marts_refunds), not to attribution. The window must not end later than the
+lookback of marts_marketing.attribution reaches: the last hourly run that recomputes an order
+has every entry of its window landed.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlmesh import macro
+from sqlmesh.core.macros import MacroEvaluator
+
+ATTRIBUTION_WINDOW_HOURS = 72
+ATTRIBUTION_LEAD_HOURS = 24
+
+
+@macro()
+def attribution_window(evaluator: MacroEvaluator) -> exp.Expression:
+    """The attribution window as an interval literal (INTERVAL '72 hours')."""
+    return exp.maybe_parse(
+        f"INTERVAL '{ATTRIBUTION_WINDOW_HOURS} hours'", dialect=evaluator.dialect
+    )
+
+
+@macro()
+def attribution_lead(evaluator: MacroEvaluator) -> exp.Expression:
+    """How long before the order_completed event the window opens (INTERVAL '24 hours')."""
+    return exp.maybe_parse(f"INTERVAL '{ATTRIBUTION_LEAD_HOURS} hours'", dialect=evaluator.dialect)
