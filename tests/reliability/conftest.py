@@ -23,7 +23,7 @@ from brightcart_world.sources import LocalSources
 from brightcart_world.sources.isolation import dispose, unique_db_name
 from brightcart_world.sources.ports import free_port
 
-from .harness import REL_ROOT, TALLY, WORLD_START, RelWorld, Size
+from .harness import REL_ROOT, TALLY, WORLD_START, RelWorld, Size, SqlmeshProd
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -111,6 +111,13 @@ def rel(size: Size) -> Iterator[RelWorld]:
                 dispose(sources)
             else:
                 sources.down()
+
+
+@pytest.fixture(scope="package")
+def sqlmesh_prod(rel: RelWorld) -> SqlmeshProd:
+    """The prod environment, planned once on the lane-loaded world before any fault is fed in:
+    the kill trials of `sqlmesh run` and the bad-input case both run on it, in either order."""
+    return SqlmeshProd(rel)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -544,6 +544,36 @@ class RelWorld:
         return {str(r[0]): json.dumps([r[1], r[2]], sort_keys=True, default=str) for r in rows}
 
 
+class SqlmeshProd:
+    """The prod environment planned and run once on the lane-loaded world, before any fault."""
+
+    def __init__(self, world: RelWorld) -> None:
+        log = world.settings.home / "logs" / "transform.log"
+        seen = log.stat().st_size if log.exists() else 0
+        result = world.sqlmesh("plan", "--auto-apply", "--no-prompts")
+        if result.status == "succeeded":
+            result = world.sqlmesh("run")
+        assert result.status == "succeeded", (
+            "sqlmesh prod plan/run on the lane-loaded world failed: "
+            f"{_errors(log, seen) or result.output_tail}"
+        )
+
+
+def _errors(log: Path, offset: int) -> str:
+    """The distinct error lines SQLMesh wrote to the transform log after `offset`."""
+    if not log.exists():
+        return ""
+    with log.open("rb") as handle:
+        handle.seek(offset)
+        text = handle.read().decode("utf-8", errors="replace")
+    keep: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if ("Error" in line or "audit error" in line) and line not in keep:
+            keep.append(line)
+    return " | ".join(keep)[:1200]
+
+
 def _alive(pid: int) -> bool:
     try:
         proc = psutil.Process(pid)

@@ -1,8 +1,9 @@
 """Case 1 (transform): kill -9 of `sqlmesh run` at a seeded random point, then a rerun.
 
-A prod environment is planned once on the lane-loaded world. Per trial the world advances one
-simulated hour, the shop lane loads it, `sqlmesh run` starts in a process group of its own and
-SIGKILL hits the group at a seeded point inside the duration of the latest clean run; the rerun
+A prod environment is planned once on the lane-loaded world (the package's `sqlmesh_prod`). Per
+trial the world advances one simulated hour, the shop lane loads it, `sqlmesh run` starts in a
+process group of its own and SIGKILL hits the group at a seeded point inside the duration of the
+latest clean run; the rerun
 (same command) must succeed. After every rerun the revenue ledger holds exactly the source's paid
 orders and no `entry_id` twice. After the last trial every mart equals a clean build: the raw
 landing is copied into a new warehouse with no SQLMesh state, planned and run from scratch, and
@@ -10,7 +11,7 @@ each mart table's rows (as a multiset) and checksum are compared; rows missing c
 rows in excess as duplicated. The marts rebuilt whole once a day are left out: an hourly run
 never evaluates them, so they show the landing as of their last daily run.
 
-This module runs before the bad-input case: that case feeds a null `orders.channel` spike into
+The prod environment is planned before the bad-input case feeds a null `orders.channel` spike into
 the world on purpose, and the blocking `not_null(channel)` audit then stops every prod run, as
 it must. What a kill of the transform leaves behind is a different question, asked on clean data.
 """
@@ -20,53 +21,16 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pytest
 
 from brightcart_ops.runtime import PROJECT_ROOT
 from brightcart_world.generator import advance
 
-from .harness import TALLY, WORLD_START, KillOutcome, RelWorld, Size
-
-
-class SqlmeshProd:
-    """The prod environment planned and run once on the lane-loaded world."""
-
-    def __init__(self, world: RelWorld) -> None:
-        log = world.settings.home / "logs" / "transform.log"
-        seen = log.stat().st_size if log.exists() else 0
-        result = world.sqlmesh("plan", "--auto-apply", "--no-prompts")
-        if result.status == "succeeded":
-            result = world.sqlmesh("run")
-        assert result.status == "succeeded", (
-            "sqlmesh prod plan/run on the lane-loaded world failed: "
-            f"{_errors(log, seen) or result.output_tail}"
-        )
-
-
-def _errors(log: Path, offset: int) -> str:
-    """The distinct error lines SQLMesh wrote to the transform log after `offset`."""
-    if not log.exists():
-        return ""
-    with log.open("rb") as handle:
-        handle.seek(offset)
-        text = handle.read().decode("utf-8", errors="replace")
-    keep: list[str] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if ("Error" in line or "audit error" in line) and line not in keep:
-            keep.append(line)
-    return " | ".join(keep)[:1200]
-
-
-@pytest.fixture(scope="module")
-def sqlmesh_prod(rel: RelWorld) -> Iterator[SqlmeshProd]:
-    yield SqlmeshProd(rel)
+from .harness import TALLY, WORLD_START, KillOutcome, RelWorld, Size, SqlmeshProd
 
 
 def _record(outcome: KillOutcome, trial: int) -> None:
