@@ -146,9 +146,28 @@ def _diff(table: str, source: set[tuple[Any, ...]], landed: set[tuple[Any, ...]]
 class KillOutcome:
     what: str
     delay_s: float
-    killed: bool  # False: the run had finished before the kill point
+    # True only if the run was still alive at the kill point and died of our SIGKILL; a trial
+    # counts only then (a run that had finished, or exited on its own meanwhile, does not)
+    killed: bool
     returncode: int | None
     leftovers: int  # processes of the group still alive after the kill (must be 0)
+
+
+def record_kill(outcome: KillOutcome, trial: int) -> bool:
+    """Tally one kill trial: counted only if it killed a running process. Returns that."""
+    assert outcome.leftovers == 0, f"{outcome.what}: processes survived kill -9 of their group"
+    if outcome.killed:
+        TALLY.trials += 1
+        TALLY.killed_mid_run += 1
+        state = "killed while running"
+    else:
+        state = f"not counted: the run had ended (exit {outcome.returncode}) before the kill point"
+    TALLY.note(f"kill -9 {outcome.what} trial {trial} at {outcome.delay_s:.2f}s: {state}")
+    return outcome.killed
+
+
+# Trials past the planned ones, aimed early in the run, until one kill hits a running process.
+EXTRA_TRIALS = 3
 
 
 class RelWorld:
@@ -283,7 +302,11 @@ class RelWorld:
             group += [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
         except psutil.NoSuchProcess:
             pass
-        os.killpg(proc.pid, signal.SIGKILL)
+        alive = proc.poll() is None
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:  # the whole group had already gone
+            alive = False
         code = proc.wait()
         leftovers = 0
         for _ in range(50):
@@ -291,7 +314,9 @@ class RelWorld:
             if leftovers == 0:
                 break
             time.sleep(0.1)
-        return KillOutcome(what, delay, True, code, leftovers)
+        # alive at the kill and died of it: a run ending on its own exits with its own code
+        killed = alive and code == -signal.SIGKILL
+        return KillOutcome(what, delay, killed, code, leftovers)
 
     def wait_clean(self, what: str, proc: subprocess.Popen[bytes]) -> int:
         """Wait for a run that is not killed; remember how long it took (next kill points)."""
@@ -301,10 +326,11 @@ class RelWorld:
             self.durations[what] = time.monotonic() - started
         return code
 
-    def kill_point(self, what: str) -> float:
-        """A seeded random point inside the duration of the latest clean run of `what`."""
+    def kill_point(self, what: str, early: bool = False) -> float:
+        """A seeded random point inside the duration of the latest clean run of `what` (`early`:
+        inside its first quarter, for the extra trials that make sure one kill hits a run)."""
         expected = self.durations.get(what, 10.0)
-        return round(self.rng.uniform(0.05, 0.95) * expected, 2)
+        return round(self.rng.uniform(0.05, 0.25 if early else 0.95) * expected, 2)
 
     # -- reading ------------------------------------------------------------------------------
     @contextmanager
