@@ -13,6 +13,7 @@ import io
 import json
 import os
 import random
+import secrets
 import signal
 import subprocess
 import sys
@@ -51,6 +52,13 @@ SHOP_KEYS = {
 CRM_OBJECTS = ("Account", "Contact", "Lead", "Campaign", "CampaignMember", "Opportunity")
 SPEND_PREFIX = "marketing/spend/"
 WORLD_START = datetime(2026, 11, 1, tzinfo=UTC)
+# The credentials the reliability world issues besides Salesforce's (random per test run).
+WORLD_CREDENTIALS = {
+    "pg_password": f"pg-{secrets.token_urlsafe(12)}/+&%",
+    "aws_access_key_id": f"AKIA{secrets.token_hex(8).upper()}",
+    "aws_secret_access_key": f"{secrets.token_urlsafe(27)}/+",
+    "warehouse_password": f'wh-{secrets.token_urlsafe(12)}"/+&%',
+}
 
 
 @dataclass(frozen=True)
