@@ -66,10 +66,15 @@ lock:
 	$(UV) pip compile -q --python $(BIN)/python requirements/runtime.in -o requirements/runtime.lock
 	sed -i 's|^#    uv pip compile.*|#    make lock|' requirements/*.lock
 
+# SQL too: `sqlmesh format --check` keeps one keyword and cast style across models and audits
+# (config.py's format settings; `sqlmesh format` rewrites them), `sqlmesh lint` runs the project's
+# linter rules (linter/rules.py) over every model. Neither touches a warehouse.
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/sqlmesh format --check
+	$(BIN)/sqlmesh lint
 
 typecheck: venv
 	$(BIN)/mypy

@@ -9,6 +9,7 @@ import importlib
 import os
 
 from sqlmesh.core.config import Config, LinterConfig, ModelDefaultsConfig
+from sqlmesh.core.config.format import FormatConfig
 from sqlmesh.core.notification_target import NotificationTarget
 
 from brightcart_sqlmesh.gate import GatedSchedulerConfig
@@ -41,6 +42,9 @@ config = Config(
         start=os.environ.get("BRIGHTCART_WAREHOUSE_START", "2024-10-01"),
     ),
     disable_anonymized_analytics=True,
+    # `sqlmesh format` (and `make lint`'s `sqlmesh format --check`): one keyword case (upper) and
+    # one cast style (`x::TYPE`) across models and audits.
+    format=FormatConfig(append_newline=True),
     linter=LinterConfig(
         enabled=True,
         rules={"redshiftportablefunctions", "incrementalmodelcontract", "ambiguousorinvalidcolumn"},

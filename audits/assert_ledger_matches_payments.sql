@@ -1,9 +1,9 @@
-/* Finance identity: for every order in the audited ledger window, sale + discount + shipping + tax
-   entries equal the captured payments of the order. Each returned row is one order that does not add up. */
 AUDIT (
   name assert_ledger_matches_payments
 );
 
+/* Finance identity: for every order in the audited ledger window, sale + discount + shipping + tax
+   entries equal the captured payments of the order. Each returned row is one order that does not add up. */
 WITH ledger AS (
   SELECT
     order_id,

@@ -1,5 +1,3 @@
-/* Freshness per source lane against its SLA: returns each lane of the audited load-log summary whose
-   high-water mark is more than @sla_hours hours behind the execution time. Non-blocking: it alerts. */
 AUDIT (
   name assert_source_fresh,
   blocking FALSE,
@@ -8,10 +6,12 @@ AUDIT (
   )
 );
 
+/* Freshness per source lane against its SLA: returns each lane of the audited load-log summary whose
+   high-water mark is more than @sla_hours hours behind the execution time. Non-blocking: it alerts. */
 SELECT
   lane,
   landed_to,
   'lane behind its freshness SLA' AS problem
 FROM @this_model
 WHERE
-  landed_to < DATEADD(HOUR, -@sla_hours, CAST(@execution_ts AS TIMESTAMPTZ))
+  landed_to < DATEADD(HOUR, -@sla_hours, @execution_ts::TIMESTAMP WITH TIME ZONE)

@@ -5,11 +5,15 @@ else a private cluster), the S3 API server and the Salesforce emulator through t
 `brightcart sources up`, on free ports, in a temporary BRIGHTCART_HOME, with a uniquely named
 database; it exports the BRIGHTCART_* and AWS_* variables for the whole session and yields the
 Settings. `fresh_db` gives one test a database of its own with the source DDL and no rows.
+
+No test is skipped and none is expected to fail: a skip or an xfail anywhere (marker, call, a
+missing import, a whole module) is reported as a failure with its reason, so a missing service or
+a broken feature can never pass as "skipped".
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 
@@ -22,6 +26,42 @@ from brightcart_world.sources.isolation import (
     unique_db_name,
 )
 from brightcart_world.sources.pgdb import drop_database, ensure_database, with_database
+
+
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    if hasattr(report, "wasxfail"):
+        return f"xfail ({report.wasxfail or 'no reason given'})"
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # (path, line, "Skipped: why")
+        return f"skip at {longrepr[0]}:{longrepr[1]}: {longrepr[2]}"
+    return f"skip: {longrepr}"
+
+
+def _fail_skips(report: pytest.TestReport | pytest.CollectReport) -> None:
+    if report.skipped or hasattr(report, "wasxfail"):
+        reason = _skip_reason(report)
+        if hasattr(report, "wasxfail"):
+            del report.wasxfail
+        report.outcome = "failed"
+        report.longrepr = f"{report.nodeid}: no test may skip or xfail in this suite, got {reason}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    _fail_skips(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report = yield
+    _fail_skips(report)
+    return report
 
 
 @pytest.fixture(scope="session")

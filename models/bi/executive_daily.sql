@@ -6,14 +6,16 @@ MODEL (
   grain revenue_date,
   audits (
     not_null(columns := (revenue_date, gmv, net_revenue, orders)),
-    unique_values(columns := (revenue_date))
+    unique_values(columns := (
+      revenue_date
+    ))
   ),
   description 'One row per day with money movement. Executive KPIs per UTC day; GMV, net sales, commission revenue, refunds, net revenue, orders, AOV, refund rate and new customers, each from the shared KPI macros.'
 );
 
 WITH money AS (
   SELECT
-    CAST(DATE_TRUNC('day', entry_at) AS DATE) AS revenue_date,
+    DATE_TRUNC('DAY', entry_at)::DATE AS revenue_date,
     @kpi_gmv() AS gmv,
     @kpi_discounts() AS discounts,
     @kpi_net_sales() AS net_sales,
@@ -37,7 +39,7 @@ WITH money AS (
     customer_id
 ), newcomers AS (
   SELECT
-    CAST(DATE_TRUNC('day', first_order_at) AS DATE) AS revenue_date,
+    DATE_TRUNC('DAY', first_order_at)::DATE AS revenue_date,
     @kpi_new_customers(customer_id, TRUE) AS new_customers
   FROM first_orders
   GROUP BY

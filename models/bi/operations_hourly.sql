@@ -12,7 +12,7 @@ MODEL (
 );
 
 SELECT
-  CAST(DATE_TRUNC('hour', entry_at) AS TIMESTAMPTZ) AS revenue_hour, /* UTC hour */
+  DATE_TRUNC('HOUR', entry_at)::TIMESTAMP WITH TIME ZONE AS revenue_hour, /* UTC hour */
   channel, /* sales channel */
   @kpi_gmv() AS gmv, /* GMV */
   @kpi_net_sales() AS net_sales, /* GMV - discounts */

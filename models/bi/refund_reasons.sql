@@ -12,10 +12,10 @@ MODEL (
 );
 
 SELECT
-  CAST(DATE_TRUNC('day', refunded_at) AS DATE) AS refund_date, /* UTC day the money moved back */
+  DATE_TRUNC('DAY', refunded_at)::DATE AS refund_date, /* UTC day the money moved back */
   COALESCE(reason, 'unknown') AS reason, /* reason the shop recorded; chargebacks read chargeback */
   refund_type, /* full, partial or chargeback */
-  CAST(DATEDIFF(DAY, paid_at, refunded_at) AS INTEGER) AS lag_days, /* UTC day boundaries between payment and refund; NULL without a payment time */
+  DATEDIFF(DAY, paid_at, refunded_at)::INTEGER AS lag_days, /* UTC day boundaries between payment and refund; NULL without a payment time */
   CASE
     WHEN paid_at IS NULL
     THEN 'unknown'

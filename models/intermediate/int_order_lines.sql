@@ -6,7 +6,9 @@ MODEL (
   grain order_item_id,
   audits (
     not_null(columns := (order_item_id, order_id, customer_id, channel, category, seller_id)),
-    unique_values(columns := (order_item_id))
+    unique_values(columns := (
+      order_item_id
+    ))
   ),
   description 'One row per order_item_id of an order that exists in staging. Order lines with their order, product and seller attributes; money in DECIMAL(12,2), commission at the seller current rate.'
 );
@@ -30,7 +32,12 @@ SELECT
   i.discount_amount, /* discount on the line */
   CAST(i.quantity * i.unit_price - i.discount_amount AS DECIMAL(12, 2)) AS net_amount, /* gross - discount */
   COALESCE(s.commission_rate, 0) AS commission_rate, /* seller commission rate (current) */
-  CAST(ROUND((i.quantity * i.unit_price - i.discount_amount) * COALESCE(s.commission_rate, 0), 2) AS DECIMAL(12, 2)) AS commission_amount /* marketplace commission on the net amount */
+  ROUND(
+    (
+      i.quantity * i.unit_price - i.discount_amount
+    ) * COALESCE(s.commission_rate, 0),
+    2
+  )::DECIMAL(12, 2) AS commission_amount /* marketplace commission on the net amount */
 FROM staging.stg_shop__order_items AS i
 JOIN staging.stg_shop__orders AS o
   ON o.order_id = i.order_id

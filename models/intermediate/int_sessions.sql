@@ -2,22 +2,32 @@ MODEL (
   name intermediate.int_sessions,
   kind INCREMENTAL_BY_TIME_RANGE (
     time_column session_started_at,
-    /* sessions are keyed to their start: later events of a session (and late events) arrive in
+    lookback 72 /* sessions are keyed to their start: later events of a session (and late events) arrive in
        later runs, so every run recomputes the last 72 hours of sessions */
-    lookback 72
   ),
   owner growth_data,
   cron '@hourly',
   grain session_key,
-  signals (sources_landed(sources := ['events'])),
+  signals (
+    sources_landed(sources := ARRAY['events'])
+  ),
   audits (
-    not_null(columns := (session_key, anonymous_id, session_started_at, session_ended_at, channel)),
-    unique_values(columns := (session_key)),
+    not_null(
+      columns := (session_key, anonymous_id, session_started_at, session_ended_at, channel)
+    ),
+    unique_values(columns := (
+      session_key
+    )),
     accepted_values(
-      column := channel,
+      "column" := channel,
       is_in := ('paid_search', 'paid_social', 'email', 'organic', 'direct', 'referral')
     ),
-    assert_row_count_vs_baseline(time_column := session_started_at, baseline_days := 7, min_ratio := 0.5, min_baseline := 20)
+    assert_row_count_vs_baseline(
+      time_column := session_started_at,
+      baseline_days := 7,
+      min_ratio := 0.5,
+      min_baseline := 20
+    )
   ),
   description 'Web and app sessions rebuilt from the clickstream. One row per session: the events of one anonymous_id with no gap longer than 30 minutes, cut at UTC midnight, keyed to the session start (UTC).'
 );
@@ -44,15 +54,18 @@ WITH events AS (
     LAG(occurred_at) OVER (PARTITION BY anonymous_id ORDER BY occurred_at, event_id) AS previous_occurred_at
   FROM staging.stg_events__events
   WHERE
-    occurred_at >= DATE_TRUNC('day', @start_dt)
-    AND occurred_at < DATE_TRUNC('day', @end_dt) + INTERVAL '1 day'
+    occurred_at >= DATE_TRUNC('DAY', @start_dt)
+    AND occurred_at < DATE_TRUNC('DAY', @end_dt) + INTERVAL '1 DAY'
 ), flagged AS (
   SELECT
     *,
     CASE
-      WHEN previous_occurred_at IS NULL THEN 1
-      WHEN occurred_at > previous_occurred_at + INTERVAL '30 minutes' THEN 1
-      WHEN DATE_TRUNC('day', occurred_at) <> DATE_TRUNC('day', previous_occurred_at) THEN 1
+      WHEN previous_occurred_at IS NULL
+      THEN 1
+      WHEN occurred_at > previous_occurred_at + INTERVAL '30 MINUTES'
+      THEN 1
+      WHEN DATE_TRUNC('DAY', occurred_at) <> DATE_TRUNC('DAY', previous_occurred_at)
+      THEN 1
       ELSE 0
     END AS is_session_start
   FROM events
@@ -94,14 +107,18 @@ WITH events AS (
     MAX(CASE WHEN event_type = 'checkout_started' THEN 1 ELSE 0 END) AS has_checkout_started,
     MAX(customer_id) AS customer_id,
     COUNT(first_order_copy) AS orders_count,
-    LISTAGG(first_order_copy, ',') WITHIN GROUP (ORDER BY order_id) AS converted_order_ids
+    LISTAGG(first_order_copy, ',') WITHIN GROUP (ORDER BY
+      order_id) AS converted_order_ids
   FROM (
     SELECT
       *,
       CASE
         WHEN event_type = 'order_completed'
-        AND ROW_NUMBER() OVER (PARTITION BY anonymous_id, session_number, order_id ORDER BY occurred_at, event_id) = 1
-        THEN CAST(order_id AS VARCHAR)
+        AND ROW_NUMBER() OVER (
+          PARTITION BY anonymous_id, session_number, order_id
+          ORDER BY occurred_at, event_id
+        ) = 1
+        THEN order_id::VARCHAR
       END AS first_order_copy
     FROM numbered
   ) AS session_events
@@ -113,13 +130,19 @@ SELECT
   MD5(l.anonymous_id || '|' || l.landing_event_id)::VARCHAR AS session_key, /* surrogate key: md5 of anonymous_id and the landing event_id */
   l.anonymous_id::VARCHAR AS anonymous_id, /* device/browser identifier the session belongs to */
   r.customer_id::BIGINT AS customer_id, /* shop customer id if the visitor was identified during the session, else NULL */
-  l.session_started_at::TIMESTAMPTZ AS session_started_at, /* UTC time of the first event (the incremental key) */
-  r.session_ended_at::TIMESTAMPTZ AS session_ended_at, /* UTC time of the last event */
+  l.session_started_at::TIMESTAMP WITH TIME ZONE AS session_started_at, /* UTC time of the first event (the incremental key) */
+  r.session_ended_at::TIMESTAMP WITH TIME ZONE AS session_ended_at, /* UTC time of the last event */
   r.events_count::BIGINT AS events_count, /* events in the session */
   r.page_views::BIGINT AS page_views, /* page_view events in the session */
-  (r.has_product_view = 1)::BOOLEAN AS has_product_view, /* the session viewed at least one product (funnel step 2) */
-  (r.has_add_to_cart = 1)::BOOLEAN AS has_add_to_cart, /* the session added to cart (funnel step 3) */
-  (r.has_checkout_started = 1)::BOOLEAN AS has_checkout_started, /* the session started checkout (funnel step 4) */
+  (
+    r.has_product_view = 1
+  )::BOOLEAN AS has_product_view, /* the session viewed at least one product (funnel step 2) */
+  (
+    r.has_add_to_cart = 1
+  )::BOOLEAN AS has_add_to_cart, /* the session added to cart (funnel step 3) */
+  (
+    r.has_checkout_started = 1
+  )::BOOLEAN AS has_checkout_started, /* the session started checkout (funnel step 4) */
   l.landing_event_id::VARCHAR AS landing_event_id, /* event_id of the first event */
   l.landing_page_path::VARCHAR AS landing_page_path, /* path of the landing page */
   l.landing_referrer::VARCHAR AS landing_referrer, /* referrer of the landing event */
@@ -130,12 +153,18 @@ SELECT
   l.utm_content::VARCHAR AS utm_content, /* landing utm_content */
   l.utm_term::VARCHAR AS utm_term, /* landing utm_term */
   CASE
-    WHEN LOWER(l.utm_medium) IN ('cpc', 'ppc', 'paid_search', 'shopping') THEN 'paid_search'
-    WHEN LOWER(l.utm_medium) IN ('paid_social', 'display', 'cpm', 'paid') THEN 'paid_social'
-    WHEN LOWER(l.utm_medium) = 'email' OR LOWER(l.utm_source) = 'email' THEN 'email'
-    WHEN l.utm_source IS NOT NULL OR l.utm_medium IS NOT NULL THEN 'referral'
-    WHEN l.landing_referrer IS NULL OR l.landing_referrer LIKE '%brightcart%' THEN 'direct'
-    WHEN l.landing_referrer ~ '(google|bing|duckduckgo|yahoo|facebook|instagram|tiktok|linkedin|pinterest)\.|//t\.co/' THEN 'organic'
+    WHEN LOWER(l.utm_medium) IN ('cpc', 'ppc', 'paid_search', 'shopping')
+    THEN 'paid_search'
+    WHEN LOWER(l.utm_medium) IN ('paid_social', 'display', 'cpm', 'paid')
+    THEN 'paid_social'
+    WHEN LOWER(l.utm_medium) = 'email' OR LOWER(l.utm_source) = 'email'
+    THEN 'email'
+    WHEN NOT l.utm_source IS NULL OR NOT l.utm_medium IS NULL
+    THEN 'referral'
+    WHEN l.landing_referrer IS NULL OR l.landing_referrer LIKE '%brightcart%'
+    THEN 'direct'
+    WHEN l.landing_referrer ~ '(google|bing|duckduckgo|yahoo|facebook|instagram|tiktok|linkedin|pinterest)\\.|//t\\.co/'
+    THEN 'organic'
     ELSE 'referral'
   END::VARCHAR AS channel, /* marketing channel of the landing event: paid_search, paid_social, email, organic, direct or referral (docs/marketing.md) */
   r.orders_count::BIGINT AS orders_count, /* distinct orders completed in the session (order_completed events) */

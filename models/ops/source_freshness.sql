@@ -6,7 +6,9 @@ MODEL (
   grain lane,
   audits (
     not_null(columns := (lane, landed_to)),
-    unique_values(columns := (lane)),
+    unique_values(columns := (
+      lane
+    )),
     assert_source_fresh(sla_hours := 2)
   ),
   description 'One row per source lane of raw_meta.load_log. How far each lane has landed: its high-water mark (max over succeeded loads), last load and failed loads; the signals gate models on the same mark.'

@@ -4,10 +4,16 @@ MODEL (
   owner growth_data,
   cron '@hourly',
   grain campaign_member_id,
-  signals (sources_landed(sources := ['crm'])),
+  signals (
+    sources_landed(sources := ARRAY['crm'])
+  ),
   audits (
-    not_null(columns := (campaign_member_id)),
-    unique_values(columns := (campaign_member_id))
+    not_null(columns := (
+      campaign_member_id
+    )),
+    unique_values(columns := (
+      campaign_member_id
+    ))
   ),
   description 'Salesforce campaign members, current version. One row per campaign member (Salesforce Id), deleted members removed.'
 );
@@ -26,7 +32,7 @@ SELECT
   leadid::VARCHAR AS lead_id, /* Lead Id when the member is a lead, else NULL */
   contactid::VARCHAR AS contact_id, /* Contact Id when the member is a contact, else NULL */
   status::VARCHAR AS member_status, /* member status, e.g. Sent, Responded */
-  systemmodstamp::TIMESTAMPTZ AS system_modstamp /* UTC time Salesforce last changed the record (the version key) */
+  systemmodstamp::TIMESTAMP WITH TIME ZONE AS system_modstamp /* UTC time Salesforce last changed the record (the version key) */
 FROM versions
 WHERE
   version_rank = 1 AND NOT COALESCE(isdeleted, FALSE)

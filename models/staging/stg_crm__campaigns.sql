@@ -4,10 +4,16 @@ MODEL (
   owner growth_data,
   cron '@hourly',
   grain campaign_id,
-  signals (sources_landed(sources := ['crm'])),
+  signals (
+    sources_landed(sources := ARRAY['crm'])
+  ),
   audits (
-    not_null(columns := (campaign_id)),
-    unique_values(columns := (campaign_id))
+    not_null(columns := (
+      campaign_id
+    )),
+    unique_values(columns := (
+      campaign_id
+    ))
   ),
   description 'Salesforce campaigns, current version. One row per campaign (Salesforce Id), deleted campaigns removed; utm_campaign joins the clickstream and ad spend.'
 );
@@ -23,7 +29,7 @@ WITH versions AS (
 SELECT
   id::VARCHAR AS campaign_id, /* Salesforce Campaign Id (prefix 701) */
   name::VARCHAR AS campaign_name, /* campaign name */
-  type::VARCHAR AS campaign_type, /* campaign type, e.g. Paid Search, Paid Social, Email */
+  "type"::VARCHAR AS campaign_type, /* campaign type, e.g. Paid Search, Paid Social, Email */
   status::VARCHAR AS campaign_status, /* Salesforce status, e.g. Planned, In Progress, Completed */
   isactive::BOOLEAN AS is_active, /* Salesforce IsActive flag */
   startdate::DATE AS start_date, /* planned start day */
@@ -33,7 +39,7 @@ SELECT
   NULLIF(utm_campaign__c, '')::VARCHAR AS utm_campaign, /* utm_campaign__c: the utm_campaign value used in links and in the spend CSV */
   NULLIF(utm_source__c, '')::VARCHAR AS utm_source, /* utm_source__c */
   NULLIF(utm_medium__c, '')::VARCHAR AS utm_medium, /* utm_medium__c */
-  systemmodstamp::TIMESTAMPTZ AS system_modstamp /* UTC time Salesforce last changed the record (the version key) */
+  systemmodstamp::TIMESTAMP WITH TIME ZONE AS system_modstamp /* UTC time Salesforce last changed the record (the version key) */
 FROM versions
 WHERE
   version_rank = 1 AND NOT COALESCE(isdeleted, FALSE)

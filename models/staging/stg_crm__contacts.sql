@@ -4,10 +4,16 @@ MODEL (
   owner growth_data,
   cron '@hourly',
   grain contact_id,
-  signals (sources_landed(sources := ['crm'])),
+  signals (
+    sources_landed(sources := ARRAY['crm'])
+  ),
   audits (
-    not_null(columns := (contact_id)),
-    unique_values(columns := (contact_id))
+    not_null(columns := (
+      contact_id
+    )),
+    unique_values(columns := (
+      contact_id
+    ))
   ),
   description 'Salesforce contacts, current version. One row per contact (Salesforce Id), deleted contacts removed.'
 );
@@ -26,7 +32,7 @@ SELECT
   firstname::VARCHAR AS first_name, /* first name */
   lastname::VARCHAR AS last_name, /* last name */
   LOWER(email)::VARCHAR AS email, /* email, lower-cased for matching */
-  systemmodstamp::TIMESTAMPTZ AS system_modstamp /* UTC time Salesforce last changed the record (the version key) */
+  systemmodstamp::TIMESTAMP WITH TIME ZONE AS system_modstamp /* UTC time Salesforce last changed the record (the version key) */
 FROM versions
 WHERE
   version_rank = 1 AND NOT COALESCE(isdeleted, FALSE)

@@ -4,11 +4,14 @@ MODEL (
   owner growth_data,
   cron '@hourly',
   grain lead_id,
-  signals (sources_landed(sources := ['crm'])),
-  audits (
-    not_null(columns := (lead_id)),
-    unique_values(columns := (lead_id))
+  signals (
+    sources_landed(sources := ARRAY['crm'])
   ),
+  audits (not_null(columns := (
+      lead_id
+    )), unique_values(columns := (
+      lead_id
+  ))),
   description 'Salesforce leads, current version. One row per lead (Salesforce Id), deleted leads removed.'
 );
 
@@ -28,7 +31,7 @@ SELECT
   company::VARCHAR AS company, /* company name */
   status::VARCHAR AS lead_status, /* lead status */
   leadsource::VARCHAR AS lead_source, /* LeadSource */
-  systemmodstamp::TIMESTAMPTZ AS system_modstamp /* UTC time Salesforce last changed the record (the version key) */
+  systemmodstamp::TIMESTAMP WITH TIME ZONE AS system_modstamp /* UTC time Salesforce last changed the record (the version key) */
 FROM versions
 WHERE
   version_rank = 1 AND NOT COALESCE(isdeleted, FALSE)

@@ -4,10 +4,16 @@ MODEL (
   owner growth_data,
   cron '@hourly',
   grain opportunity_id,
-  signals (sources_landed(sources := ['crm'])),
+  signals (
+    sources_landed(sources := ARRAY['crm'])
+  ),
   audits (
-    not_null(columns := (opportunity_id)),
-    unique_values(columns := (opportunity_id))
+    not_null(columns := (
+      opportunity_id
+    )),
+    unique_values(columns := (
+      opportunity_id
+    ))
   ),
   description 'Salesforce opportunities, current version. One row per opportunity (Salesforce Id), deleted opportunities removed.'
 );
@@ -28,7 +34,7 @@ SELECT
   stagename::VARCHAR AS stage_name, /* sales stage */
   amount::DECIMAL(12, 2) AS amount, /* opportunity amount, currency units */
   closedate::DATE AS close_date, /* expected or actual close day */
-  systemmodstamp::TIMESTAMPTZ AS system_modstamp /* UTC time Salesforce last changed the record (the version key) */
+  systemmodstamp::TIMESTAMP WITH TIME ZONE AS system_modstamp /* UTC time Salesforce last changed the record (the version key) */
 FROM versions
 WHERE
   version_rank = 1 AND NOT COALESCE(isdeleted, FALSE)

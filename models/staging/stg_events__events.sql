@@ -2,23 +2,38 @@ MODEL (
   name staging.stg_events__events,
   kind INCREMENTAL_BY_TIME_RANGE (
     time_column occurred_at,
-    /* 72 hourly intervals: events arrive up to 72 h after they occurred (see docs/marketing.md) */
-    lookback 72
+    lookback 72 /* 72 hourly intervals: events arrive up to 72 h after they occurred (see docs/marketing.md) */
   ),
   owner growth_data,
   cron '@hourly',
   grain event_id,
-  signals (sources_landed(sources := ['events'])),
+  signals (
+    sources_landed(sources := ARRAY['events'])
+  ),
   audits (
     not_null(columns := (event_id, event_type, occurred_at, received_at, anonymous_id)),
-    unique_values(columns := (event_id)),
+    unique_values(columns := (
+      event_id
+    )),
     accepted_values(
-      column := event_type,
-      is_in := ('page_view', 'product_view', 'add_to_cart', 'checkout_started', 'order_completed', 'signup')
+      "column" := event_type,
+      is_in := (
+        'page_view',
+        'product_view',
+        'add_to_cart',
+        'checkout_started',
+        'order_completed',
+        'signup'
+      )
     ),
-    /* row-count anomaly and null spike against the trailing week (non-blocking, they alert) */
-    assert_row_count_vs_baseline(time_column := occurred_at, baseline_days := 7, min_ratio := 0.5, min_baseline := 20),
-    assert_null_rate_vs_baseline(time_column := occurred_at, column := page_path, baseline_days := 7, max_increase := 0.2, min_rows := 10)
+    assert_row_count_vs_baseline(time_column := occurred_at, baseline_days := 7, min_ratio := 0.5, min_baseline := 20), /* row-count anomaly and null spike against the trailing week (non-blocking, they alert) */
+    assert_null_rate_vs_baseline(
+      time_column := occurred_at,
+      "column" := page_path,
+      baseline_days := 7,
+      max_increase := 0.2,
+      min_rows := 10
+    )
   ),
   description 'Clickstream events, typed and deduplicated. One row per event_id (the first received copy wins), keyed to occurred_at (UTC); events received more than 72 hours after they occurred are excluded on every run so reruns and restatements give identical rows.'
 );
@@ -42,14 +57,13 @@ WITH landed AS (
   FROM raw_events.events
   WHERE
     occurred_at BETWEEN @start_dt AND @end_dt
-    /* the late-arrival cutoff equals the lookback, so every run sees the same set of events */
-    AND received_at <= occurred_at + INTERVAL '72 hours'
+    AND /* the late-arrival cutoff equals the lookback, so every run sees the same set of events */ received_at <= occurred_at + INTERVAL '72 HOURS'
 )
 SELECT
   event_id::VARCHAR AS event_id, /* event UUID from the producer; primary key */
   event_type::VARCHAR AS event_type, /* page_view, product_view, add_to_cart, checkout_started, order_completed or signup */
-  occurred_at::TIMESTAMPTZ AS occurred_at, /* UTC time the event happened on the device (business time) */
-  received_at::TIMESTAMPTZ AS received_at, /* UTC time the collector received the event */
+  occurred_at::TIMESTAMP WITH TIME ZONE AS occurred_at, /* UTC time the event happened on the device (business time) */
+  received_at::TIMESTAMP WITH TIME ZONE AS received_at, /* UTC time the collector received the event */
   anonymous_id::VARCHAR AS anonymous_id, /* device/browser identifier; the sessionization key */
   customer_id::BIGINT AS customer_id, /* shop customer id when the visitor was logged in, else NULL */
   session_id::VARCHAR AS client_session_id, /* the client's own session id (informational; int_sessions recomputes sessions) */

@@ -2,13 +2,14 @@ MODEL (
   name staging.stg_marketing__ad_spend,
   kind INCREMENTAL_BY_TIME_RANGE (
     time_column spend_date,
-    /* a corrected CSV for a past day may be dropped up to a week later */
-    lookback 7
+    lookback 7 /* a corrected CSV for a past day may be dropped up to a week later */
   ),
   owner growth_data,
   cron '@daily',
   grain (spend_date, platform, utm_campaign),
-  signals (sources_landed(sources := ['marketing'])),
+  signals (
+    sources_landed(sources := ARRAY['marketing'])
+  ),
   audits (
     not_null(columns := (spend_date, platform, utm_campaign, spend)),
     unique_combination_of_columns(columns := (spend_date, platform, utm_campaign))
@@ -19,28 +20,28 @@ MODEL (
 /* tap-s3-csv lands CSV fields as text or inferred types: cast every field explicitly. */
 WITH versions AS (
   SELECT
-    CAST("date" AS DATE) AS spend_date,
-    CAST(platform AS VARCHAR) AS platform,
-    CAST(campaign AS VARCHAR) AS campaign,
+    "date"::DATE AS spend_date,
+    platform::VARCHAR AS platform,
+    campaign::VARCHAR AS campaign,
     spend,
     clicks,
     impressions,
     _sdc_source_file,
     ROW_NUMBER() OVER (
-      PARTITION BY CAST("date" AS DATE), platform, campaign
+      PARTITION BY "date"::DATE, platform, campaign
       ORDER BY _sdc_source_file DESC, _loaded_at DESC
     ) AS file_rank
   FROM raw_marketing.ad_spend
   WHERE
-    CAST("date" AS DATE) BETWEEN @start_ds AND @end_ds
+    "date"::DATE BETWEEN @start_ds AND @end_ds
 )
 SELECT
   spend_date::DATE AS spend_date, /* UTC day the money was spent */
   LOWER(platform)::VARCHAR AS platform, /* ad platform (google, facebook, instagram, tiktok, email) */
   campaign::VARCHAR AS utm_campaign, /* campaign as its utm_campaign value; joins Campaign.utm_campaign__c */
-  CAST(spend AS DECIMAL(12, 2)) AS spend, /* spend that day, account currency, DECIMAL(12,2) */
-  CAST(clicks AS BIGINT) AS clicks, /* clicks that day */
-  CAST(impressions AS BIGINT) AS impressions, /* impressions that day */
+  spend::DECIMAL(12, 2) AS spend, /* spend that day, account currency, DECIMAL(12,2) */
+  clicks::BIGINT AS clicks, /* clicks that day */
+  impressions::BIGINT AS impressions, /* impressions that day */
   _sdc_source_file::VARCHAR AS source_file /* CSV object the winning row came from (lineage) */
 FROM versions
 WHERE

@@ -4,10 +4,9 @@ MODEL (
   owner data_platform,
   cron '@hourly',
   grain writer,
-  audits (
-    not_null(columns := (writer, beat_at)),
-    unique_values(columns := (writer))
-  ),
+  audits (not_null(columns := (writer, beat_at)), unique_values(columns := (
+      writer
+  ))),
   description 'One row per writer. Latest heartbeat of each shop writer; a quiet hour still advances the shop lane high-water mark through it.'
 );
 
@@ -17,13 +16,16 @@ WITH versions AS (
     beat_at,
     updated_at,
     _sdc_deleted_at,
-    ROW_NUMBER() OVER (PARTITION BY writer ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST) AS version_rank
+    ROW_NUMBER() OVER (
+      PARTITION BY writer
+      ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST
+    ) AS version_rank
   FROM raw_shop.heartbeat
 )
 SELECT
-  CAST(writer AS VARCHAR) AS writer, /* writer process name (primary key) */
-  CAST(beat_at AS TIMESTAMPTZ) AS beat_at, /* last beat, simulated UTC clock */
-  CAST(updated_at AS TIMESTAMPTZ) AS updated_at /* source time of this version, UTC */
+  writer::VARCHAR AS writer, /* writer process name (primary key) */
+  beat_at::TIMESTAMP WITH TIME ZONE AS beat_at, /* last beat, simulated UTC clock */
+  updated_at::TIMESTAMP WITH TIME ZONE AS updated_at /* source time of this version, UTC */
 FROM versions
 WHERE
   version_rank = 1 AND _sdc_deleted_at IS NULL

@@ -6,9 +6,11 @@ MODEL (
   grain payment_id,
   audits (
     not_null(columns := (payment_id, order_id, status, amount)),
-    unique_values(columns := (payment_id)),
-    accepted_values(column := status, is_in := ('captured', 'failed')),
-    accepted_values(column := method, is_in := ('card', 'paypal', 'gift_card'))
+    unique_values(columns := (
+      payment_id
+    )),
+    accepted_values("column" := status, is_in := ('captured', 'failed')),
+    accepted_values("column" := method, is_in := ('card', 'paypal', 'gift_card'))
   ),
   description 'One row per payment_id. Current payments; the latest landed version (by updated_at, then _sdc_sequence, a deletion first on a tie), hard deletes removed.'
 );
@@ -23,17 +25,20 @@ WITH versions AS (
     created_at,
     updated_at,
     _sdc_deleted_at,
-    ROW_NUMBER() OVER (PARTITION BY payment_id ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST) AS version_rank
+    ROW_NUMBER() OVER (
+      PARTITION BY payment_id
+      ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST
+    ) AS version_rank
   FROM raw_shop.payments
 )
 SELECT
-  CAST(payment_id AS BIGINT) AS payment_id, /* shop payment id (primary key) */
-  CAST(order_id AS BIGINT) AS order_id, /* order paid */
-  CAST(method AS VARCHAR) AS method, /* card, paypal or gift_card */
-  CAST(status AS VARCHAR) AS status, /* captured or failed */
-  CAST(amount AS DECIMAL(12, 2)) AS amount, /* amount charged: items - discounts + shipping + tax */
-  CAST(created_at AS TIMESTAMPTZ) AS created_at, /* payment attempt time, UTC */
-  CAST(updated_at AS TIMESTAMPTZ) AS updated_at /* source time of this version, UTC */
+  payment_id::BIGINT AS payment_id, /* shop payment id (primary key) */
+  order_id::BIGINT AS order_id, /* order paid */
+  method::VARCHAR AS method, /* card, paypal or gift_card */
+  status::VARCHAR AS status, /* captured or failed */
+  amount::DECIMAL(12, 2) AS amount, /* amount charged: items - discounts + shipping + tax */
+  created_at::TIMESTAMP WITH TIME ZONE AS created_at, /* payment attempt time, UTC */
+  updated_at::TIMESTAMP WITH TIME ZONE AS updated_at /* source time of this version, UTC */
 FROM versions
 WHERE
   version_rank = 1 AND _sdc_deleted_at IS NULL

@@ -6,7 +6,9 @@ MODEL (
   grain product_id,
   audits (
     not_null(columns := (product_id, seller_id, category)),
-    unique_values(columns := (product_id))
+    unique_values(columns := (
+      product_id
+    ))
   ),
   description 'One row per product_id. Current product catalogue; the latest landed version (by updated_at, then _sdc_sequence, a deletion first on a tie), hard deletes removed.'
 );
@@ -23,19 +25,22 @@ WITH versions AS (
     created_at,
     updated_at,
     _sdc_deleted_at,
-    ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST) AS version_rank
+    ROW_NUMBER() OVER (
+      PARTITION BY product_id
+      ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST
+    ) AS version_rank
   FROM raw_shop.products
 )
 SELECT
-  CAST(product_id AS BIGINT) AS product_id, /* shop product id (primary key) */
-  CAST(seller_id AS BIGINT) AS seller_id, /* seller offering the product */
-  CAST(sku AS VARCHAR) AS sku, /* stock keeping unit */
-  CAST(name AS VARCHAR) AS product_name, /* product display name */
-  CAST(category AS VARCHAR) AS category, /* product category used in revenue breakdowns */
-  CAST(price AS DECIMAL(12, 2)) AS list_price, /* current list price in order currency */
-  CAST(active AS BOOLEAN) AS is_active, /* listed for sale now */
-  CAST(created_at AS TIMESTAMPTZ) AS created_at, /* creation time, UTC */
-  CAST(updated_at AS TIMESTAMPTZ) AS updated_at /* source time of this version, UTC */
+  product_id::BIGINT AS product_id, /* shop product id (primary key) */
+  seller_id::BIGINT AS seller_id, /* seller offering the product */
+  sku::VARCHAR AS sku, /* stock keeping unit */
+  name::VARCHAR AS product_name, /* product display name */
+  category::VARCHAR AS category, /* product category used in revenue breakdowns */
+  price::DECIMAL(12, 2) AS list_price, /* current list price in order currency */
+  active::BOOLEAN AS is_active, /* listed for sale now */
+  created_at::TIMESTAMP WITH TIME ZONE AS created_at, /* creation time, UTC */
+  updated_at::TIMESTAMP WITH TIME ZONE AS updated_at /* source time of this version, UTC */
 FROM versions
 WHERE
   version_rank = 1 AND _sdc_deleted_at IS NULL

@@ -77,8 +77,13 @@ def test_snapshot_pages_hold_data_versions_and_freshness(
         assert "<script" not in text
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 def test_pages_render_in_headless_chromium(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    if CHROMIUM is None:
+        pytest.fail(
+            "chromium is not installed: `make setup` installs it as root "
+            "(apt-get install -y chromium chromium-driver)",
+            pytrace=False,
+        )
     out = _published(world, monkeypatch)
     page = (out / "executive.html").resolve()
     dom = _chromium("--dump-dom", f"file://{page}").stdout

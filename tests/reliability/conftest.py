@@ -23,7 +23,15 @@ from brightcart_world.sources import LocalSources
 from brightcart_world.sources.isolation import dispose, unique_db_name
 from brightcart_world.sources.ports import free_port
 
-from .harness import REL_ROOT, TALLY, WORLD_START, RelWorld, Size
+from .harness import (
+    REL_ROOT,
+    TALLY,
+    WORLD_CREDENTIALS,
+    WORLD_START,
+    RelWorld,
+    Size,
+    SqlmeshProd,
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -77,6 +85,12 @@ def rel(size: Size) -> Iterator[RelWorld]:
         s3_bucket="brightcart-raw",
         sf_port=free_port(),
         sf_proxy_port=free_port(),
+        # Credentials of this world, random so that the secret scan can find any copy of them
+        # (trust auth ignores the password, moto any key), with characters that URL and JSON
+        # encoding change.
+        pg_password=WORLD_CREDENTIALS["pg_password"],
+        aws_access_key_id=WORLD_CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=WORLD_CREDENTIALS["aws_secret_access_key"],
     )
     sources = LocalSources(settings)
     with pytest.MonkeyPatch.context() as patch:
@@ -90,6 +104,10 @@ def rel(size: Size) -> Iterator[RelWorld]:
             patch.delenv(name, raising=False)
         for name, value in sources.env().items():
             patch.setenv(name, value)
+        patch.setenv("TAP_POSTGRES_PASSWORD", settings.pg_password)
+        patch.setenv("BRIGHTCART_PG_PASSWORD", settings.pg_password)
+        patch.setenv("REDSHIFT_PASSWORD", WORLD_CREDENTIALS["warehouse_password"])
+        patch.setenv("SQLMESH_STATE_PASSWORD", WORLD_CREDENTIALS["warehouse_password"])
         patch.setenv("SQLMESH__DISABLE_ANONYMIZED_ANALYTICS", "1")
         patch.setenv("BRIGHTCART_WAREHOUSE_START", WORLD_START.date().isoformat())
         try:
@@ -111,6 +129,13 @@ def rel(size: Size) -> Iterator[RelWorld]:
                 dispose(sources)
             else:
                 sources.down()
+
+
+@pytest.fixture(scope="package")
+def sqlmesh_prod(rel: RelWorld) -> SqlmeshProd:
+    """The prod environment, planned once on the lane-loaded world before any fault is fed in:
+    the kill trials of `sqlmesh run` and the bad-input case both run on it, in either order."""
+    return SqlmeshProd(rel)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

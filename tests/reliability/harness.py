@@ -13,6 +13,7 @@ import io
 import json
 import os
 import random
+import secrets
 import signal
 import subprocess
 import sys
@@ -51,6 +52,13 @@ SHOP_KEYS = {
 CRM_OBJECTS = ("Account", "Contact", "Lead", "Campaign", "CampaignMember", "Opportunity")
 SPEND_PREFIX = "marketing/spend/"
 WORLD_START = datetime(2026, 11, 1, tzinfo=UTC)
+# The credentials the reliability world issues besides Salesforce's (random per test run).
+WORLD_CREDENTIALS = {
+    "pg_password": f"pg-{secrets.token_urlsafe(12)}/+&%",
+    "aws_access_key_id": f"AKIA{secrets.token_hex(8).upper()}",
+    "aws_secret_access_key": f"{secrets.token_urlsafe(27)}/+",
+    "warehouse_password": f'wh-{secrets.token_urlsafe(12)}"/+&%',
+}
 
 
 @dataclass(frozen=True)
@@ -146,9 +154,28 @@ def _diff(table: str, source: set[tuple[Any, ...]], landed: set[tuple[Any, ...]]
 class KillOutcome:
     what: str
     delay_s: float
-    killed: bool  # False: the run had finished before the kill point
+    # True only if the run was still alive at the kill point and died of our SIGKILL; a trial
+    # counts only then (a run that had finished, or exited on its own meanwhile, does not)
+    killed: bool
     returncode: int | None
     leftovers: int  # processes of the group still alive after the kill (must be 0)
+
+
+def record_kill(outcome: KillOutcome, trial: int) -> bool:
+    """Tally one kill trial: counted only if it killed a running process. Returns that."""
+    assert outcome.leftovers == 0, f"{outcome.what}: processes survived kill -9 of their group"
+    if outcome.killed:
+        TALLY.trials += 1
+        TALLY.killed_mid_run += 1
+        state = "killed while running"
+    else:
+        state = f"not counted: the run had ended (exit {outcome.returncode}) before the kill point"
+    TALLY.note(f"kill -9 {outcome.what} trial {trial} at {outcome.delay_s:.2f}s: {state}")
+    return outcome.killed
+
+
+# Trials past the planned ones, aimed early in the run, until one kill hits a running process.
+EXTRA_TRIALS = 3
 
 
 class RelWorld:
@@ -283,7 +310,11 @@ class RelWorld:
             group += [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
         except psutil.NoSuchProcess:
             pass
-        os.killpg(proc.pid, signal.SIGKILL)
+        alive = proc.poll() is None
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:  # the whole group had already gone
+            alive = False
         code = proc.wait()
         leftovers = 0
         for _ in range(50):
@@ -291,7 +322,9 @@ class RelWorld:
             if leftovers == 0:
                 break
             time.sleep(0.1)
-        return KillOutcome(what, delay, True, code, leftovers)
+        # alive at the kill and died of it: a run ending on its own exits with its own code
+        killed = alive and code == -signal.SIGKILL
+        return KillOutcome(what, delay, killed, code, leftovers)
 
     def wait_clean(self, what: str, proc: subprocess.Popen[bytes]) -> int:
         """Wait for a run that is not killed; remember how long it took (next kill points)."""
@@ -301,10 +334,11 @@ class RelWorld:
             self.durations[what] = time.monotonic() - started
         return code
 
-    def kill_point(self, what: str) -> float:
-        """A seeded random point inside the duration of the latest clean run of `what`."""
+    def kill_point(self, what: str, early: bool = False) -> float:
+        """A seeded random point inside the duration of the latest clean run of `what` (`early`:
+        inside its first quarter, for the extra trials that make sure one kill hits a run)."""
         expected = self.durations.get(what, 10.0)
-        return round(self.rng.uniform(0.05, 0.95) * expected, 2)
+        return round(self.rng.uniform(0.05, 0.25 if early else 0.95) * expected, 2)
 
     # -- reading ------------------------------------------------------------------------------
     @contextmanager
@@ -542,6 +576,36 @@ class RelWorld:
         finally:
             con.close()
         return {str(r[0]): json.dumps([r[1], r[2]], sort_keys=True, default=str) for r in rows}
+
+
+class SqlmeshProd:
+    """The prod environment planned and run once on the lane-loaded world, before any fault."""
+
+    def __init__(self, world: RelWorld) -> None:
+        log = world.settings.home / "logs" / "transform.log"
+        seen = log.stat().st_size if log.exists() else 0
+        result = world.sqlmesh("plan", "--auto-apply", "--no-prompts")
+        if result.status == "succeeded":
+            result = world.sqlmesh("run")
+        assert result.status == "succeeded", (
+            "sqlmesh prod plan/run on the lane-loaded world failed: "
+            f"{_errors(log, seen) or result.output_tail}"
+        )
+
+
+def _errors(log: Path, offset: int) -> str:
+    """The distinct error lines SQLMesh wrote to the transform log after `offset`."""
+    if not log.exists():
+        return ""
+    with log.open("rb") as handle:
+        handle.seek(offset)
+        text = handle.read().decode("utf-8", errors="replace")
+    keep: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if ("Error" in line or "audit error" in line) and line not in keep:
+            keep.append(line)
+    return " | ".join(keep)[:1200]
 
 
 def _alive(pid: int) -> bool:

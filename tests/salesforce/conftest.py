@@ -20,7 +20,7 @@ from brightcart_world.salesforce.client import tap_config
 from brightcart_world.salesforce.server import Emulator
 
 REPO = Path(__file__).resolve().parents[2]
-SFDC_SQL = REPO / "extract" / "brightcart_world" / "sql" / "sfdc.sql"
+SFDC_SQL = REPO / "extract" / "brightcart-world" / "brightcart_world" / "sql" / "sfdc.sql"
 TAP = REPO / ".meltano" / "extractors" / "tap-salesforce" / "venv" / "bin" / "tap-salesforce"
 PG = "host=127.0.0.1 port=5432 user=postgres"
 START_DATE = "2026-01-01T00:00:00Z"

@@ -27,7 +27,11 @@ def wh_database() -> Iterator[str]:
     try:
         admin = psycopg.connect(_admin_conninfo(), autocommit=True)
     except psycopg.OperationalError as error:
-        pytest.skip(f"no PostgreSQL at {_admin_conninfo()}: {error}")
+        pytest.fail(
+            f"no PostgreSQL at {_admin_conninfo()} (start it, or point BRIGHTCART_PG_HOST/PORT "
+            f"at one): {error}",
+            pytrace=False,
+        )
     with admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         admin.execute(

@@ -1,12 +1,42 @@
-"""The SQLMesh YAML unit tests of this part pass (and are found where SQLMesh looks: tests/)."""
+"""The SQLMesh YAML unit tests pass (and are found where SQLMesh looks: tests/).
+
+Two sets: this part's (tests/sqlmesh/, on this part's project files) and the project-wide ones at
+the top of tests/ (attribution, CAC/ROAS, sessions, duplicate and late events), which need the
+marketing models too and so run on a copy of the whole project.
+"""
 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
 from . import project
+
+# The whole SQLMesh project: what `sqlmesh test` loads at the repository's root.
+WHOLE_PROJECT = [
+    "config.py",
+    "external_models.yaml",
+    "models",
+    "macros",
+    "audits",
+    "signals",
+    "linter",
+]
+TOP_LEVEL_TESTS = sorted((project.ROOT / "tests").glob("test_*.yaml"))
+
+
+def _run(copy: Path, monkeypatch: pytest.MonkeyPatch, workdir: Path, expected: int) -> None:
+    for name, value in project.duckdb_env(workdir).items():
+        monkeypatch.setenv(name, value)
+    context = project.context(copy)
+    try:
+        result = context.test()
+    finally:
+        context.close()
+    assert result.testsRun == expected
+    assert result.wasSuccessful(), [str(e) for e in result.failures + result.errors]
 
 
 def test_sqlmesh_yaml_unit_tests_pass(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -14,11 +44,26 @@ def test_sqlmesh_yaml_unit_tests_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     try:
         copy = project.copy_project(workdir / "project")
         shutil.copytree(project.ROOT / "tests" / "sqlmesh", copy / "tests" / "sqlmesh")
-        for name, value in project.duckdb_env(workdir).items():
-            monkeypatch.setenv(name, value)
-        context = project.context(copy)
-        result = context.test()
-        assert result.testsRun == 5
-        assert result.wasSuccessful(), [str(e) for e in result.failures + result.errors]
+        _run(copy, monkeypatch, workdir, 5)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_top_level_sqlmesh_yaml_unit_tests_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert len(TOP_LEVEL_TESTS) == 5, [p.name for p in TOP_LEVEL_TESTS]
+    workdir = project.temp_dir("unit-top-")
+    try:
+        copy = workdir / "project"
+        for name in WHOLE_PROJECT:
+            source = project.ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                copy.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, copy / name)
+        (copy / "tests").mkdir()
+        for test in TOP_LEVEL_TESTS:
+            shutil.copy2(test, copy / "tests" / test.name)
+        _run(copy, monkeypatch, workdir, len(TOP_LEVEL_TESTS))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pydantic import Field
+
 from brightcart_ops.settings import PROJECT_ROOT, WORLD_ENV_FILE, write_env_file
 from brightcart_ops.settings import Settings as RuntimeSettings
 
@@ -41,6 +43,10 @@ class Settings(RuntimeSettings):
     s3_port: int = 5055
     sf_port: int = 8700
     sf_proxy_port: int = 8701
+    # Keys the local S3 server is called with: moto accepts any; the documented dummy by default,
+    # random per world where a check must find them (BRIGHTCART_AWS_ACCESS_KEY_ID / _SECRET_...).
+    aws_access_key_id: str = "testing"
+    aws_secret_access_key: str = Field(default="testing", repr=False)
 
     @property
     def s3_endpoint(self) -> str:
@@ -54,8 +60,8 @@ class Settings(RuntimeSettings):
         """Environment that points AWS SDKs (boto3, taps) at the local moto server."""
         return {
             "AWS_ENDPOINT_URL": self.s3_endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",  # moto's documented dummy value, not a secret
+            "AWS_ACCESS_KEY_ID": self.aws_access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.aws_secret_access_key,
             "AWS_DEFAULT_REGION": "us-east-1",
         }
 

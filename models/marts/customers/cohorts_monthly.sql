@@ -29,7 +29,7 @@ WITH cohort AS (
 ), activity AS (
   SELECT
     c.cohort_month,
-    DATEDIFF(MONTH, c.cohort_month, CAST(DATE_TRUNC('month', l.entry_at) AS DATE)) AS months_since_first_order,
+    DATEDIFF(MONTH, c.cohort_month, DATE_TRUNC('MONTH', l.entry_at)::DATE) AS months_since_first_order,
     COUNT(DISTINCT CASE WHEN l.entry_type = 'sale' THEN l.customer_id END) AS active_customers,
     @kpi_net_revenue(l.entry_type, l.amount) AS net_revenue
   FROM marts_finance.revenue_ledger AS l
@@ -43,13 +43,23 @@ WITH cohort AS (
 )
 SELECT
   a.cohort_month, /* UTC month of the first paid order */
-  CAST(a.months_since_first_order AS INTEGER) AS months_since_first_order, /* 0 = the cohort month */
+  a.months_since_first_order::INTEGER AS months_since_first_order, /* 0 = the cohort month */
   s.cohort_size, /* customers in the cohort */
   a.active_customers, /* cohort customers with a paid order in the month */
   @kpi_retention(a.active_customers, s.cohort_size) AS retention_rate, /* active / cohort size */
   @money(a.net_revenue) AS net_revenue, /* cohort net revenue moved in the month */
-  @money(SUM(a.net_revenue) OVER (PARTITION BY a.cohort_month ORDER BY a.months_since_first_order ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS cumulative_net_revenue, /* cohort net revenue up to the month */
-  CAST(CAST(SUM(a.net_revenue) OVER (PARTITION BY a.cohort_month ORDER BY a.months_since_first_order ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS DECIMAL(18, 6)) / s.cohort_size AS DECIMAL(18, 2)) AS cumulative_revenue_per_customer /* cumulative net revenue / cohort size */
+  @money(
+    SUM(a.net_revenue) OVER (
+      PARTITION BY a.cohort_month
+      ORDER BY a.months_since_first_order
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    )
+  ) AS cumulative_net_revenue, /* cohort net revenue up to the month */
+  CAST(SUM(a.net_revenue) OVER (
+    PARTITION BY a.cohort_month
+    ORDER BY a.months_since_first_order
+    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+  )::DECIMAL(18, 6) / s.cohort_size AS DECIMAL(18, 2)) AS cumulative_revenue_per_customer /* cumulative net revenue / cohort size */
 FROM activity AS a
 JOIN sizes AS s
   ON s.cohort_month = a.cohort_month

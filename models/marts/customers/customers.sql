@@ -4,10 +4,14 @@ MODEL (
   owner growth_data,
   cron '@daily',
   grain customer_id,
-  signals (sources_landed(sources := ['shop'])),
+  signals (
+    sources_landed(sources := ARRAY['shop'])
+  ),
   audits (
     not_null(columns := (customer_id, created_at)),
-    unique_values(columns := (customer_id))
+    unique_values(columns := (
+      customer_id
+    ))
   ),
   description 'One row per customer_id. Customers with their first paid order and acquisition; acquisition_campaign stays NULL until the marketing domain provides first-touch attribution (marts_marketing.customer_acquisition).'
 );
@@ -43,9 +47,9 @@ SELECT
   c.created_at, /* account creation, UTC */
   f.order_id AS first_order_id, /* first paid order */
   f.paid_at AS first_order_at, /* payment time of the first paid order, UTC */
-  CAST(DATE_TRUNC('month', f.paid_at) AS DATE) AS cohort_month, /* UTC month of the first paid order */
+  DATE_TRUNC('MONTH', f.paid_at)::DATE AS cohort_month, /* UTC month of the first paid order */
   f.channel AS acquisition_channel, /* channel of the first paid order */
-  CAST(NULL AS VARCHAR) AS acquisition_campaign, /* first-touch campaign; filled by the marketing domain */
+  NULL::VARCHAR AS acquisition_campaign, /* first-touch campaign; filled by the marketing domain */
   COALESCE(n.paid_orders, 0) AS paid_orders, /* paid orders so far */
   @money(COALESCE(l.net_revenue, 0)) AS lifetime_net_revenue /* net revenue so far (KPI net revenue) */
 FROM staging.stg_shop__customers AS c

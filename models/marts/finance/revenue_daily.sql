@@ -16,7 +16,7 @@ MODEL (
 );
 
 SELECT
-  CAST(DATE_TRUNC('day', entry_at) AS DATE) AS revenue_date, /* UTC calendar day the money moved */
+  DATE_TRUNC('DAY', entry_at)::DATE AS revenue_date, /* UTC calendar day the money moved */
   channel, /* sales channel */
   category, /* product category; unallocated for whole-order refunds */
   country, /* shipping country, ISO alpha-2 */
@@ -30,7 +30,7 @@ SELECT
   @kpi_orders() AS orders /* distinct paid orders in the slice */
 FROM marts_finance.revenue_ledger
 WHERE
-  entry_at BETWEEN @start_ts AND @end_ts AND entry_type NOT IN ('shipping', 'tax')
+  entry_at BETWEEN @start_ts AND @end_ts AND NOT entry_type IN ('shipping', 'tax')
 GROUP BY
   1,
   2,

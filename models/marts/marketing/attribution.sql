@@ -7,21 +7,24 @@ MODEL (
   owner growth_data,
   cron '@hourly',
   grain (order_id, session_key),
-  signals (sources_landed(sources := ['events', 'shop', 'crm'])),
+  signals (
+    sources_landed(sources := ARRAY['events', 'shop', 'crm'])
+  ),
   audits (
     not_null(columns := (order_id, session_key, order_completed_at, order_net_revenue)),
     unique_combination_of_columns(columns := (order_id, session_key)),
-    forall(criteria := (
-      credit_first_touch BETWEEN 0 AND 1,
-      credit_last_touch BETWEEN 0 AND 1,
-      credit_linear BETWEEN 0 AND 1,
-      credit_position_based BETWEEN 0 AND 1
-    )),
+    forall(
+      criteria := (
+        credit_first_touch BETWEEN 0 AND 1,
+        credit_last_touch BETWEEN 0 AND 1,
+        credit_linear BETWEEN 0 AND 1,
+        credit_position_based BETWEEN 0 AND 1
+      )
+    ),
     assert_attribution_credits_sum_to_one,
-    /* referential integrity to Salesforce, non-blocking: a touch whose utm_campaign is not a
-       Salesforce campaign is flagged (is_known_campaign is computed in touchpoints, which runs
-       assert_references against staging.stg_crm__campaigns) */
-    forall_non_blocking(criteria := (is_known_campaign))
+    forall_non_blocking(criteria := (
+      is_known_campaign
+    )) /* referential integrity to Salesforce, non-blocking: a touch whose utm_campaign is not a Salesforce campaign is flagged (is_known_campaign comes from touchpoints, which runs assert_references against staging.stg_crm__campaigns) */
   ),
   description 'Multi-touch attribution of shop orders to marketing touches. One row per order and touching session (30-day touch lookback), with the credit and attributed net revenue of that touch under four rules: first touch, last touch, linear and position-based (40/20/40); per order and rule the credits sum to exactly 1 and the attributed revenue to exactly the order net revenue. The order net revenue is the KPI net revenue over the order''s ledger entries booked from 24 hours before until 72 hours after order_completed_at (the attribution window, macros/attribution.py): a function of the data alone, the same whether the intervals ran in one batch, hourly or restated; money booked later is finance''s, not attribution''s.'
 );
@@ -48,8 +51,8 @@ WITH completed AS (
     AND l.entry_at >= c.order_completed_at - @attribution_lead()
     AND l.entry_at < c.order_completed_at + @attribution_window()
   WHERE
-    /* implied by the join (@start_dt <= order_completed_at <= @end_dt): a bounded ledger slice */
-    l.entry_at >= @start_dt - @attribution_lead() AND l.entry_at < @end_dt + @attribution_window()
+    l.entry_at /* implied by the join (@start_dt <= order_completed_at <= @end_dt): a bounded ledger slice */ >= @start_dt - @attribution_lead()
+    AND l.entry_at < @end_dt + @attribution_window()
   GROUP BY
     c.order_id
 ), orders AS (
@@ -74,19 +77,31 @@ WITH completed AS (
     o.shop_customer_id,
     o.paid_at,
     o.order_net_revenue,
-    /* credits; the last touch takes the rounding remainder so each rule sums to exactly 1 */
-    CASE WHEN t.touch_number = 1 THEN 1 ELSE 0 END AS credit_first_touch,
+    CASE WHEN t.touch_number = 1 THEN 1 ELSE 0 END AS credit_first_touch, /* credits; the last touch takes the rounding remainder so each rule sums to exactly 1 */
     CASE WHEN t.touch_number = t.touches_in_path THEN 1 ELSE 0 END AS credit_last_touch,
     CASE
-      WHEN t.touch_number < t.touches_in_path THEN ROUND(1.0 / t.touches_in_path, 6)
-      ELSE 1 - ROUND(1.0 / t.touches_in_path, 6) * (t.touches_in_path - 1)
+      WHEN t.touch_number < t.touches_in_path
+      THEN ROUND(1.0 / t.touches_in_path, 6)
+      ELSE 1 - ROUND(1.0 / t.touches_in_path, 6) * (
+        t.touches_in_path - 1
+      )
     END AS credit_linear,
     CASE
-      WHEN t.touches_in_path = 1 THEN 1
-      WHEN t.touches_in_path = 2 THEN 0.5
-      WHEN t.touch_number = 1 THEN 0.4
-      WHEN t.touch_number < t.touches_in_path THEN ROUND(0.2 / (t.touches_in_path - 2), 6)
-      ELSE 0.6 - ROUND(0.2 / (t.touches_in_path - 2), 6) * (t.touches_in_path - 2)
+      WHEN t.touches_in_path = 1
+      THEN 1
+      WHEN t.touches_in_path = 2
+      THEN 0.5
+      WHEN t.touch_number = 1
+      THEN 0.4
+      WHEN t.touch_number < t.touches_in_path
+      THEN ROUND(0.2 / (
+        t.touches_in_path - 2
+      ), 6)
+      ELSE 0.6 - ROUND(0.2 / (
+        t.touches_in_path - 2
+      ), 6) * (
+        t.touches_in_path - 2
+      )
     END AS credit_position_based
   FROM marts_marketing.touchpoints AS t
   JOIN orders AS o
@@ -106,19 +121,47 @@ WITH completed AS (
      revenue of an order adds up to its net revenue to the cent */
   SELECT
     *,
-    order_net_revenue - COALESCE(SUM(rounded_first_touch) OVER (PARTITION BY order_id ORDER BY touch_number ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS rest_first_touch,
-    order_net_revenue - COALESCE(SUM(rounded_last_touch) OVER (PARTITION BY order_id ORDER BY touch_number ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS rest_last_touch,
-    order_net_revenue - COALESCE(SUM(rounded_linear) OVER (PARTITION BY order_id ORDER BY touch_number ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS rest_linear,
-    order_net_revenue - COALESCE(SUM(rounded_position_based) OVER (PARTITION BY order_id ORDER BY touch_number ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS rest_position_based
+    order_net_revenue - COALESCE(
+      SUM(rounded_first_touch) OVER (
+        PARTITION BY order_id
+        ORDER BY touch_number
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+      ),
+      0
+    ) AS rest_first_touch,
+    order_net_revenue - COALESCE(
+      SUM(rounded_last_touch) OVER (
+        PARTITION BY order_id
+        ORDER BY touch_number
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+      ),
+      0
+    ) AS rest_last_touch,
+    order_net_revenue - COALESCE(
+      SUM(rounded_linear) OVER (
+        PARTITION BY order_id
+        ORDER BY touch_number
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+      ),
+      0
+    ) AS rest_linear,
+    order_net_revenue - COALESCE(
+      SUM(rounded_position_based) OVER (
+        PARTITION BY order_id
+        ORDER BY touch_number
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+      ),
+      0
+    ) AS rest_position_based
   FROM rounded
 )
 SELECT
   order_id::BIGINT AS order_id, /* shop order id */
   session_key::VARCHAR AS session_key, /* touching session */
-  order_completed_at::TIMESTAMPTZ AS order_completed_at, /* UTC time of the order_completed event (the incremental key) */
+  order_completed_at::TIMESTAMP WITH TIME ZONE AS order_completed_at, /* UTC time of the order_completed event (the incremental key) */
   COALESCE(shop_customer_id, customer_id)::BIGINT AS customer_id, /* buying customer (shop order) */
-  paid_at::TIMESTAMPTZ AS paid_at, /* UTC payment time of the order; NULL if not paid within the attribution window */
-  session_started_at::TIMESTAMPTZ AS session_started_at, /* UTC start of the touching session */
+  paid_at::TIMESTAMP WITH TIME ZONE AS paid_at, /* UTC payment time of the order; NULL if not paid within the attribution window */
+  session_started_at::TIMESTAMP WITH TIME ZONE AS session_started_at, /* UTC start of the touching session */
   touch_number::BIGINT AS touch_number, /* position of the touch on the path, 1 = first */
   touches_in_path::BIGINT AS touches_in_path, /* sessions on the path */
   channel::VARCHAR AS channel, /* channel of the touch */
@@ -128,21 +171,42 @@ SELECT
   campaign_id::VARCHAR AS campaign_id, /* Salesforce Campaign Id, NULL if unknown */
   campaign_name::VARCHAR AS campaign_name, /* Salesforce campaign name */
   is_known_campaign::BOOLEAN AS is_known_campaign, /* false when utm_campaign is not a Salesforce campaign */
-  CAST(credit_first_touch AS DECIMAL(9, 6)) AS credit_first_touch, /* first-touch credit: 1 for the first session, else 0 */
-  CAST(credit_last_touch AS DECIMAL(9, 6)) AS credit_last_touch, /* last-touch credit: 1 for the converting session, else 0 */
-  CAST(credit_linear AS DECIMAL(9, 6)) AS credit_linear, /* linear credit: 1/n each (last touch takes the rounding remainder) */
-  CAST(credit_position_based AS DECIMAL(9, 6)) AS credit_position_based, /* position-based credit: 40% first, 40% last, 20% shared by the middle (50/50 for two touches) */
+  credit_first_touch::DECIMAL(9, 6) AS credit_first_touch, /* first-touch credit: 1 for the first session, else 0 */
+  credit_last_touch::DECIMAL(9, 6) AS credit_last_touch, /* last-touch credit: 1 for the converting session, else 0 */
+  credit_linear::DECIMAL(9, 6) AS credit_linear, /* linear credit: 1/n each (last touch takes the rounding remainder) */
+  credit_position_based::DECIMAL(9, 6) AS credit_position_based, /* position-based credit: 40% first, 40% last, 20% shared by the middle (50/50 for two touches) */
   @money(order_net_revenue) AS order_net_revenue, /* net revenue of the order: KPI net_revenue over its ledger entries booked in the attribution window, order_completed_at - 24 h to + 72 h */
-  @money(CASE WHEN touch_number = touches_in_path THEN rest_first_touch ELSE rounded_first_touch END) AS revenue_first_touch, /* net revenue attributed under first touch */
-  @money(CASE WHEN touch_number = touches_in_path THEN rest_last_touch ELSE rounded_last_touch END) AS revenue_last_touch, /* net revenue attributed under last touch */
-  @money(CASE WHEN touch_number = touches_in_path THEN rest_linear ELSE rounded_linear END) AS revenue_linear, /* net revenue attributed under linear */
-  @money(CASE WHEN touch_number = touches_in_path THEN rest_position_based ELSE rounded_position_based END) AS revenue_position_based /* net revenue attributed under position-based */
+  @money(
+    CASE
+      WHEN touch_number = touches_in_path
+      THEN rest_first_touch
+      ELSE rounded_first_touch
+    END
+  ) AS revenue_first_touch, /* net revenue attributed under first touch */
+  @money(
+    CASE
+      WHEN touch_number = touches_in_path
+      THEN rest_last_touch
+      ELSE rounded_last_touch
+    END
+  ) AS revenue_last_touch, /* net revenue attributed under last touch */
+  @money(
+    CASE WHEN touch_number = touches_in_path THEN rest_linear ELSE rounded_linear END
+  ) AS revenue_linear, /* net revenue attributed under linear */
+  @money(
+    CASE
+      WHEN touch_number = touches_in_path
+      THEN rest_position_based
+      ELSE rounded_position_based
+    END
+  ) AS revenue_position_based /* net revenue attributed under position-based */
 FROM allocated;
 
 AUDIT (
   name assert_attribution_credits_sum_to_one,
   blocking TRUE
 );
+
 /* every attributed order gives exactly 1 of credit, and exactly its net revenue, under each rule */
 SELECT
   order_id,

@@ -2,18 +2,26 @@ MODEL (
   name marts_marketing.campaign_performance,
   kind INCREMENTAL_BY_TIME_RANGE (
     time_column performance_date,
-    /* spend files may be corrected and attributed orders recomputed for 3 days */
-    lookback 3
+    lookback 3 /* spend files may be corrected and attributed orders recomputed for 3 days */
   ),
   owner growth_data,
   cron '@daily',
-  signals (sources_landed(sources := ['events', 'shop', 'crm', 'marketing'])),
+  signals (
+    sources_landed(sources := ARRAY['events', 'shop', 'crm', 'marketing'])
+  ),
   grain (performance_date, utm_campaign),
   audits (
-    not_null(columns := (performance_date, utm_campaign, spend, sessions, orders, new_customers)),
+    not_null(
+      columns := (performance_date, utm_campaign, spend, sessions, orders, new_customers)
+    ),
     unique_combination_of_columns(columns := (performance_date, utm_campaign)),
     forall(criteria := (spend >= 0, sessions >= 0, orders >= 0, new_customers >= 0)),
-    assert_references(column := utm_campaign, parent := staging.stg_crm__campaigns, parent_column := utm_campaign, blocking := FALSE)
+    assert_references(
+      "column" := utm_campaign,
+      parent := staging.stg_crm__campaigns,
+      parent_column := utm_campaign,
+      blocking := FALSE
+    )
   ),
   description 'Daily campaign performance with CAC, ROAS and conversion rate from the shared KPI macros. One row per UTC day and campaign (utm_campaign) that had spend, sessions, attributed revenue or new customers that day; sessions and orders count by session start day, attributed revenue by order day, new customers by acquisition day.'
 );
@@ -33,7 +41,7 @@ WITH campaigns AS (
       ROW_NUMBER() OVER (PARTITION BY utm_campaign ORDER BY start_date DESC, campaign_id) AS campaign_rank
     FROM staging.stg_crm__campaigns
     WHERE
-      utm_campaign IS NOT NULL
+      NOT utm_campaign IS NULL
   ) AS ranked
   WHERE
     campaign_rank = 1
@@ -58,13 +66,13 @@ WITH campaigns AS (
     SUM(orders_count) AS orders
   FROM marts_marketing.sessions
   WHERE
-    session_started_at BETWEEN @start_dt AND @end_dt AND utm_campaign IS NOT NULL
+    session_started_at BETWEEN @start_dt AND @end_dt AND NOT utm_campaign IS NULL
   GROUP BY
     session_date,
     utm_campaign
 ), revenue AS (
   SELECT
-    CAST(order_completed_at AS DATE) AS performance_date,
+    order_completed_at::DATE AS performance_date,
     utm_campaign,
     SUM(credit_last_touch) AS attributed_orders_last_touch,
     SUM(revenue_first_touch) AS revenue_first_touch,
@@ -73,9 +81,9 @@ WITH campaigns AS (
     SUM(revenue_position_based) AS revenue_position_based
   FROM marts_marketing.attribution
   WHERE
-    order_completed_at BETWEEN @start_dt AND @end_dt AND utm_campaign IS NOT NULL
+    order_completed_at BETWEEN @start_dt AND @end_dt AND NOT utm_campaign IS NULL
   GROUP BY
-    CAST(order_completed_at AS DATE),
+    order_completed_at::DATE,
     utm_campaign
 ), acquired AS (
   SELECT
@@ -84,18 +92,31 @@ WITH campaigns AS (
     @kpi_new_customers(customer_id, TRUE) AS new_customers
   FROM marts_marketing.customer_acquisition
   WHERE
-    acquisition_date BETWEEN @start_ds AND @end_ds AND first_touch_utm_campaign IS NOT NULL
+    acquisition_date BETWEEN @start_ds AND @end_ds
+    AND NOT first_touch_utm_campaign IS NULL
   GROUP BY
     acquisition_date,
     first_touch_utm_campaign
 ), keys AS (
-  SELECT performance_date, utm_campaign FROM spend
+  SELECT
+    performance_date,
+    utm_campaign
+  FROM spend
   UNION
-  SELECT performance_date, utm_campaign FROM traffic
+  SELECT
+    performance_date,
+    utm_campaign
+  FROM traffic
   UNION
-  SELECT performance_date, utm_campaign FROM revenue
+  SELECT
+    performance_date,
+    utm_campaign
+  FROM revenue
   UNION
-  SELECT performance_date, utm_campaign FROM acquired
+  SELECT
+    performance_date,
+    utm_campaign
+  FROM acquired
 ), daily AS (
   SELECT
     k.performance_date,
@@ -142,7 +163,7 @@ SELECT
   sessions::BIGINT AS sessions, /* sessions that landed with this utm_campaign that day */
   orders::BIGINT AS orders, /* orders completed in those sessions */
   new_customers::BIGINT AS new_customers, /* customers acquired that day whose first touch was this campaign (KPI new_customers) */
-  CAST(attributed_orders_last_touch AS DECIMAL(18, 6)) AS attributed_orders_last_touch, /* orders of that day credited to the campaign under last touch */
+  attributed_orders_last_touch::DECIMAL(18, 6) AS attributed_orders_last_touch, /* orders of that day credited to the campaign under last touch */
   @money(revenue_first_touch) AS revenue_first_touch, /* net revenue of that day's orders attributed to the campaign, first touch */
   @money(revenue_last_touch) AS revenue_last_touch, /* same, last touch */
   @money(revenue_linear) AS revenue_linear, /* same, linear */

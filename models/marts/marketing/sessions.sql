@@ -6,12 +6,23 @@ MODEL (
   ),
   owner growth_data,
   cron '@hourly',
-  signals (sources_landed(sources := ['events', 'crm'])),
+  signals (
+    sources_landed(sources := ARRAY['events', 'crm'])
+  ),
   grain session_key,
   audits (
-    not_null(columns := (session_key, session_date, session_started_at, channel, is_converted)),
-    unique_values(columns := (session_key)),
-    assert_references(column := utm_campaign, parent := staging.stg_crm__campaigns, parent_column := utm_campaign, blocking := FALSE)
+    not_null(
+      columns := (session_key, session_date, session_started_at, channel, is_converted)
+    ),
+    unique_values(columns := (
+      session_key
+    )),
+    assert_references(
+      "column" := utm_campaign,
+      parent := staging.stg_crm__campaigns,
+      parent_column := utm_campaign,
+      blocking := FALSE
+    )
   ),
   description 'Sessions for growth reporting with their Salesforce campaign. One row per session (30 minutes of inactivity or UTC midnight ends a session), keyed to the session start (UTC).'
 );
@@ -30,16 +41,16 @@ WITH campaigns AS (
       ROW_NUMBER() OVER (PARTITION BY utm_campaign ORDER BY start_date DESC, campaign_id) AS campaign_rank
     FROM staging.stg_crm__campaigns
     WHERE
-      utm_campaign IS NOT NULL
+      NOT utm_campaign IS NULL
   ) AS ranked
   WHERE
     campaign_rank = 1
 )
 SELECT
   s.session_key::VARCHAR AS session_key, /* session surrogate key (intermediate.int_sessions) */
-  CAST(s.session_started_at AS DATE) AS session_date, /* UTC day the session started */
-  s.session_started_at::TIMESTAMPTZ AS session_started_at, /* UTC start (the incremental key) */
-  s.session_ended_at::TIMESTAMPTZ AS session_ended_at, /* UTC time of the last event */
+  s.session_started_at::DATE AS session_date, /* UTC day the session started */
+  s.session_started_at::TIMESTAMP WITH TIME ZONE AS session_started_at, /* UTC start (the incremental key) */
+  s.session_ended_at::TIMESTAMP WITH TIME ZONE AS session_ended_at, /* UTC time of the last event */
   s.anonymous_id::VARCHAR AS anonymous_id, /* visitor */
   s.customer_id::BIGINT AS customer_id, /* customer if identified during the session */
   s.events_count::BIGINT AS events_count, /* events in the session */
@@ -57,7 +68,9 @@ SELECT
   c.campaign_id::VARCHAR AS campaign_id, /* Salesforce Campaign Id matching utm_campaign; NULL if none */
   c.campaign_name::VARCHAR AS campaign_name, /* Salesforce campaign name */
   s.orders_count::BIGINT AS orders_count, /* orders completed in the session */
-  (s.orders_count > 0)::BOOLEAN AS is_converted, /* true when at least one order was completed in the session */
+  (
+    s.orders_count > 0
+  )::BOOLEAN AS is_converted, /* true when at least one order was completed in the session */
   s.converted_order_ids::VARCHAR AS converted_order_ids /* comma-separated order ids completed in the session */
 FROM intermediate.int_sessions AS s
 LEFT JOIN campaigns AS c

@@ -4,11 +4,17 @@ MODEL (
   owner operations_data,
   cron '@hourly',
   grain order_item_id,
-  signals (sources_landed(sources := ['shop'])),
+  signals (
+    sources_landed(sources := ARRAY['shop'])
+  ),
   audits (
     not_null(columns := (order_item_id, order_id, seller_id, category)),
-    unique_values(columns := (order_item_id)),
-    forall(criteria := (net_amount = gross_amount - discount_amount))
+    unique_values(columns := (
+      order_item_id
+    )),
+    forall(criteria := (
+      net_amount = gross_amount - discount_amount
+    ))
   ),
   description 'One row per order_item_id with product, seller, category and money of the line. Current order lines.'
 );

@@ -4,11 +4,18 @@ MODEL (
   owner operations_data,
   cron '@hourly',
   grain order_id,
-  signals (sources_landed(sources := ['shop'])),
+  signals (
+    sources_landed(sources := ARRAY['shop'])
+  ),
   audits (
     not_null(columns := (order_id, customer_id, status, channel, placed_at)),
-    unique_values(columns := (order_id)),
-    accepted_values(column := status, is_in := ('placed', 'paid', 'shipped', 'delivered', 'cancelled'))
+    unique_values(columns := (
+      order_id
+    )),
+    accepted_values(
+      "column" := status,
+      is_in := ('placed', 'paid', 'shipped', 'delivered', 'cancelled')
+    )
   ),
   description 'One row per order_id with its lifecycle timestamps and money totals. Current state of every order; rebuilt in full each hour because statuses change in place.'
 );
@@ -43,14 +50,16 @@ SELECT
   o.shipped_at, /* hand-over to carrier, UTC */
   o.delivered_at, /* delivery time, UTC */
   o.cancelled_at, /* cancellation time, UTC */
-  o.paid_at IS NOT NULL AS is_paid, /* the order produced money */
+  NOT o.paid_at IS NULL AS is_paid, /* the order produced money */
   COALESCE(i.item_count, 0) AS item_count, /* order lines */
   COALESCE(i.units, 0) AS units, /* units over all lines */
   @money(COALESCE(i.items_amount, 0)) AS items_amount, /* sum(quantity * unit_price) */
   @money(COALESCE(i.discount_amount, 0)) AS discount_amount, /* sum of line discounts */
   @money(o.shipping_amount) AS shipping_amount, /* shipping charged */
   @money(o.tax_amount) AS tax_amount, /* tax charged */
-  @money(COALESCE(i.items_amount, 0) - COALESCE(i.discount_amount, 0) + o.shipping_amount + o.tax_amount) AS order_total, /* items - discounts + shipping + tax */
+  @money(
+    COALESCE(i.items_amount, 0) - COALESCE(i.discount_amount, 0) + o.shipping_amount + o.tax_amount
+  ) AS order_total, /* items - discounts + shipping + tax */
   @money(COALESCE(r.refunded_amount, 0)) AS refunded_amount /* refunds and chargebacks so far */
 FROM staging.stg_shop__orders AS o
 LEFT JOIN items AS i

@@ -16,7 +16,7 @@ MODEL (
 
 WITH by_slice AS (
   SELECT
-    CAST(DATE_TRUNC('day', entry_at) AS DATE) AS period_date,
+    DATE_TRUNC('DAY', entry_at)::DATE AS period_date,
     category,
     seller_id,
     @kpi_net_sales() AS net_sales,

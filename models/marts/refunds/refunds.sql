@@ -7,11 +7,15 @@ MODEL (
   owner finance_data,
   cron '@daily',
   grain refund_id,
-  signals (sources_landed(sources := ['shop'])),
+  signals (
+    sources_landed(sources := ARRAY['shop'])
+  ),
   audits (
     not_null(columns := (refund_id, order_id, refund_type, amount, refunded_at, channel)),
-    unique_values(columns := (refund_id)),
-    accepted_values(column := refund_type, is_in := ('full', 'partial', 'chargeback'))
+    unique_values(columns := (
+      refund_id
+    )),
+    accepted_values("column" := refund_type, is_in := ('full', 'partial', 'chargeback'))
   ),
   description 'One row per refund_id at its refunded_at, with the order channel and the refunded line category and seller (unallocated and NULL for whole-order refunds). Refunds and chargebacks.'
 );

@@ -25,6 +25,7 @@ LATE_SHARE = 0.01
 DUPLICATE_SHARE = 0.015
 LATE_MIN_MS = HOUR
 LATE_MAX_MS = 80 * HOUR
+VERY_LATE_MS = 72 * HOUR  # the events staging model's lookback: later arrivals are dropped
 BUCKET_MS = 15 * MINUTE
 ORPHAN_ORDER_BASE = 1_000_000_000_000
 NULLED_FIELDS = (
@@ -94,7 +95,8 @@ def assign_arrival(seed: int, hour_ms: int, events: list[Event]) -> None:
 
 
 def apply_body_faults(seed: int, hour_ms: int, events: list[Event], plan: EventFaultPlan) -> None:
-    """Faults that change event bodies: null spike, unexpected field, orphan order ids."""
+    """Faults that change event bodies: null spike, unexpected field, orphan order ids, events
+    received more than 72 hours after they occurred."""
     if "null_spike" in plan.requested:
         for ev in events:
             for name in NULLED_FIELDS:
@@ -133,6 +135,18 @@ def apply_body_faults(seed: int, hour_ms: int, events: list[Event], plan: EventF
             "event_ids": [ev.event_id for ev in made],
             "order_ids": [ORPHAN_ORDER_BASE + i for i in range(len(made))],
         }
+    if "very_late" in plan.requested:
+        taken = set(plan.details.get("new_field", {}).get("event_ids", []))
+        chosen = [
+            ev
+            for ev in on_time
+            if ev.event_id not in taken and ev.body["event_type"] != "order_completed"
+        ][: plan.requested["very_late"]]
+        for n, ev in enumerate(chosen, start=1):
+            ev.occurred_ms = ev.received_ms - VERY_LATE_MS - n * MINUTE
+            ev.body["occurred_at"] = iso_ms(ev.occurred_ms)
+            ev.is_late = True
+        plan.details["very_late"] = {"event_ids": [ev.event_id for ev in chosen]}
 
 
 def to_line(ev: Event) -> Line:

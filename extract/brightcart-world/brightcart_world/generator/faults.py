@@ -17,6 +17,7 @@ FAULT_KINDS: dict[str, tuple[str, ...]] = {
         "null_spike",
         "orphan_fk",
         "same_second",
+        "very_late",
     ),
     "shop": ("null_spike", "orphan_fk", "drift", "hard_delete"),
     "crm": ("drift", "hard_delete"),

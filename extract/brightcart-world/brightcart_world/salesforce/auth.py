@@ -33,6 +33,25 @@ def credentials_path(home: Path) -> Path:
     return home / "salesforce" / "credentials.json"
 
 
+def issued_tokens_path(home: Path) -> Path:
+    """Every access and refresh token the emulator issued, one a line (mode 0600): the server's
+    own record, read by the checks that no issued token leaks into a log."""
+    return home / "salesforce" / "issued-tokens"
+
+
+def issued_tokens(home: Path) -> list[str]:
+    path = issued_tokens_path(home)
+    return path.read_text(encoding="utf-8").split() if path.exists() else []
+
+
+def _remember(home: Path, *tokens: str) -> None:
+    path = issued_tokens_path(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.write("".join(f"{t}\n" for t in tokens))
+
+
 def _write(path: Path, creds: Credentials) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -89,8 +108,10 @@ class TokenDesk:
             token = "00D" + secrets.token_urlsafe(40)
             self._tokens.add(token)
             if not rotate:
+                _remember(self._home, token)
                 return token, None
             self._creds.refresh_token = secrets.token_urlsafe(32)
+            _remember(self._home, token, self._creds.refresh_token)
             if not all(os.environ.get(v) for v in ENV_NAMES.values()):
                 _write(credentials_path(self._home), self._creds)
             return token, self._creds.refresh_token
