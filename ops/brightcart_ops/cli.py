@@ -9,13 +9,15 @@ dev-only `brightcart-world` distribution registers: production's image simply la
 from __future__ import annotations
 
 import shlex
+import sys
 from importlib.metadata import entry_points
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from brightcart_ops import finance_cli, status
+from brightcart_ops import cli_support, finance_cli, status
 from brightcart_ops.lanes import run_lane
 from brightcart_ops.publish.cli import publish_app
 from brightcart_ops.registry import registry
@@ -26,7 +28,20 @@ from brightcart_ops.settings import load as load_settings
 
 COMMAND_GROUP = "brightcart.commands"
 
-app = typer.Typer(help="BrightCart analytics pipeline.", no_args_is_help=True)
+
+class Command(typer.Typer):
+    """The `brightcart` app: run as a program, it follows the one error convention
+    (brightcart_ops.cli_support: one line on stderr, exit 2 bad usage, 1 failed, 0 success)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        sys.exit(cli_support.main(typer.main.get_command(self), kwargs.get("args")))
+
+
+app = Command(
+    help="BrightCart analytics pipeline. Errors: one line on stderr; exit 2 for bad usage, "
+    "1 for a failed operation, 0 on success. Windows are end-exclusive UTC days.",
+    no_args_is_help=True,
+)
 lane_app = typer.Typer(help="Run extraction lanes (Meltano jobs), locked and retried.")
 app.add_typer(lane_app, name="lane")
 app.add_typer(publish_app, name="publish")
