@@ -73,9 +73,14 @@ def run_demo(
         sources.up()
         console.rule(f"2. generate {days} days from {start:%Y-%m-%d} (seed {seed}, scale {scale})")
         generate(settings, seed=seed, start=start, end=start + timedelta(days=days), scale=scale)
-        # `eval "$(brightcart env)"` then gives a shell the same warehouse start as this demo.
+        # `eval "$(brightcart env)"` then gives a shell the same warehouse start as this demo,
+        # and `brightcart status` the same clock as the dashboards.
         write_world_env(
-            settings, {"BRIGHTCART_WAREHOUSE_START": os.environ["BRIGHTCART_WAREHOUSE_START"]}
+            settings,
+            {
+                "BRIGHTCART_WAREHOUSE_START": os.environ["BRIGHTCART_WAREHOUSE_START"],
+                "BRIGHTCART_CLOCK": os.environ["BRIGHTCART_CLOCK"],
+            },
         )
         console.rule("3. land all four lanes")
         _lanes(settings, "first load")
