@@ -57,9 +57,9 @@ def business_clock() -> str:
 def business_now() -> datetime:
     """'Now' for freshness and SLAs: the wall clock, or a local world's simulated clock.
 
-    A local world (BRIGHTCART_CLOCK=world, set by `brightcart demo` in world.env) lives on the generator's
-    clock, days behind the wall clock; measured against the wall clock every SLA would read
-    breached. Production never sets it.
+    A local world (BRIGHTCART_CLOCK=world, which `brightcart demo` writes into world.env) lives
+    on the generator's clock, days behind the wall clock; measured against the wall clock every
+    SLA would read breached. Production never sets it.
     """
     if business_clock() == "world":
         import psycopg
