@@ -80,6 +80,14 @@ def parse_moment(value: str, option: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def parse_month(value: str, option: str = "MONTH") -> date:
+    """YYYY-MM as the month's first day."""
+    try:
+        return datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        usage(f"{value!r} is not a month; give YYYY-MM such as 2026-11", option)
+
+
 def today() -> date:
     return datetime.now(UTC).date()
 
