@@ -7,9 +7,9 @@
   stderr, exit code 1; what the command printed before stays on stdout.
 * Success: exit code 0.
 
-Commands raise a usage error (`usage()`, typer.BadParameter) for bad usage and
-:class:`Failed` for a failed operation; :func:`main` turns those, and any other exception, into
-the one line. An unexpected exception also leaves its traceback in
+Commands raise a usage error (`usage()`, typer.BadParameter) for bad usage and call `fail()`
+(or raise :class:`Failed`) for a failed operation; :func:`main` turns those, and any other
+exception, into the one line. An unexpected exception also leaves its traceback in
 `$BRIGHTCART_HOME/logs/brightcart-errors.log`, named in the line.
 
 Windows are end-exclusive everywhere: `--start 2026-11-02 --end 2026-11-03` is the one UTC day
@@ -52,7 +52,10 @@ class Failed(ClickException):
 
 
 def fail(message: str) -> NoReturn:
-    raise Failed(message)
+    """Say what failed on one line of stderr and stop with exit code 1 (also in-process, as
+    Typer's test runner calls a command)."""
+    _say(message)
+    raise typer.Exit(FAILED_EXIT_CODE)
 
 
 def usage(message: str, option: str | None = None) -> NoReturn:
