@@ -21,7 +21,8 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -29,6 +30,8 @@ from typing import Any, NoReturn
 
 import typer
 import yaml
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 # Typer carries its own click; its exceptions are the ones its commands raise.
 from typer._click.exceptions import (
@@ -129,6 +132,20 @@ def check_environment(value: str | None, option: str = "--environment") -> str |
     if value not in known:
         usage(f"unknown environment {value!r}; choose one of {', '.join(known)}", option)
     return value
+
+
+@contextmanager
+def stages(first: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with the elapsed time on stderr for a long command; call the yielded function
+    with each new stage ("comparing 3 entities", "restating 4 models", ...)."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(first, total=None)
+
+        def stage(text: str) -> None:
+            progress.update(task, description=text)
+
+        yield stage
 
 
 def _traceback_log() -> Path | None:

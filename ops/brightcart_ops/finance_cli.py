@@ -59,15 +59,17 @@ def reconcile_command(
         first, after = _window(start, end)
         last = after - timedelta(days=1)  # reconciliation counts whole days, inclusive
     try:
-        report = run_reconciliation(
-            load_settings(),
-            first,
-            last,
-            days=days,
-            repair_drift=repair,
-            restate_models=restate_models,
-            environment=environment,
-        )
+        with cli.stages("reconciling") as stage:
+            report = run_reconciliation(
+                load_settings(),
+                first,
+                last,
+                days=days,
+                repair_drift=repair,
+                restate_models=restate_models,
+                environment=environment,
+                stage=stage,
+            )
     except ReconcileError as exc:
         cli.fail(str(exc))
     table = Table(
@@ -118,7 +120,7 @@ def backfill_command(
     cli.check_environment(environment)
     try:
         result = backfill(
-            load_settings(), source, first, after, environment, restate_models, console
+            load_settings(), source, first, after, environment, restate_models, Console(stderr=True)
         )
     except (ValueError, RuntimeError) as exc:
         cli.fail(str(exc))
