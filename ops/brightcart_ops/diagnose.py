@@ -45,6 +45,22 @@ def address(text: str) -> str | None:
     return None
 
 
+_EXCEPTION = re.compile(r"\b[A-Z]\w*(Error|Exception)\b:.*")
+
+
+def _last_error(text: str) -> str:
+    """The last exception line (`KeyError: 'Contents'`), else the last line that is not one of
+    Meltano's closing notes."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        found = _EXCEPTION.search(line)
+        if found:
+            return found.group(0)
+    closing = ("Run completed", "Block run completed", "Extractor failed", "Loader failed")
+    useful = [line for line in lines if not line.endswith(closing)]
+    return useful[-1] if useful else ""
+
+
 def reason(status: str, error: str | None, source: str = "the source") -> str:
     """One line saying why a job ended as it did (an empty string for a success)."""
     text = error or ""
@@ -52,7 +68,7 @@ def reason(status: str, error: str | None, source: str = "the source") -> str:
         return ""
     if status == "skipped":
         return f"skipped: {text.strip() or 'another run holds the lock'}"
-    last = next((line.strip() for line in reversed(text.splitlines()) if line.strip()), "")
+    last = _last_error(text)
     if status == "refused":
         return f"refused by a rule: {last}"
     if "timed out after" in text or f"exit code {TIMED_OUT_EXIT_CODE}" in text:
