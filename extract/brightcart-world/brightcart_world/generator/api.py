@@ -190,6 +190,7 @@ def _run(
     with connect(settings) as conn:
         clock = read_clock(conn)
         state = WorldState.load(conn, clock)
+        _restore_spend(conn, client, settings, state)
         pending = _load_pending(conn)
         summary = RunSummary(start=clock.now, end=clock.now + timedelta(hours=hours))
         for i in range(hours):
@@ -238,6 +239,32 @@ def _run(
                 on_hour(hour)
     summary.seconds = time.perf_counter() - began
     return summary
+
+
+def _restore_spend(
+    conn: psycopg.Connection, client: Any, settings: Settings, state: WorldState
+) -> int:
+    """Put back the ad-spend files an S3 server restart lost (moto keeps objects in memory).
+
+    Spend is a function of the seed, the scale, the campaigns and the day, so each recorded file
+    is rendered again and put back only when its bytes hash to the recorded sha256."""
+    recorded = conn.execute(
+        "SELECT s3_key, hour, sha256 FROM generator.s3_object WHERE kind = 'spend' ORDER BY hour"
+    ).fetchall()
+    if not recorded:
+        return 0
+    listing = client.list_objects_v2(Bucket=settings.s3_bucket, Prefix="marketing/spend/")
+    present = {o["Key"] for o in listing.get("Contents", [])}
+    restored = 0
+    for key, hour, digest in recorded:
+        if key in present:
+            continue
+        day = hour.astimezone(UTC).date()
+        body = render_csv([daily_spend(state.seed, state.scale, c, day) for c in state.campaigns])
+        if key == spend_key(day) and hashlib.sha256(body).hexdigest() == digest:
+            client.put_object(Bucket=settings.s3_bucket, Key=key, Body=body)
+            restored += 1
+    return restored
 
 
 def _write_spend(
