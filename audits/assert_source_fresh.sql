@@ -1,5 +1,6 @@
 /* Freshness per source lane against its SLA: returns each lane of the audited load-log summary whose
-   high-water mark is more than @sla_hours hours behind the execution time. Non-blocking: it alerts. */
+   high-water mark is more than @sla_hours hours behind the execution time (a local world's clock
+   there, as status and the dashboards read it). Non-blocking: it alerts. */
 AUDIT (
   name assert_source_fresh,
   blocking FALSE,
@@ -14,4 +15,4 @@ SELECT
   'lane behind its freshness SLA' AS problem
 FROM @this_model
 WHERE
-  landed_to < DATEADD(HOUR, -@sla_hours, CAST(@execution_ts AS TIMESTAMPTZ))
+  landed_to < DATEADD(HOUR, -@sla_hours, @business_now(CAST(@execution_ts AS TIMESTAMPTZ)))

@@ -9,6 +9,7 @@ project as the demo's, BRIGHTCART_WAREHOUSE_START included).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -95,6 +96,13 @@ def test_readme_daily_commands_run_verbatim_after_the_demo(after_demo: Settings)
         plan_output[-3000:]
     )
     assert "Modified" not in plan_output and "needing backfill" not in plan_output, plan_output
+    # The freshness audit measures on the world's clock, as status and the dashboards do: the
+    # lanes landed up to that clock, so no freshness incident stays open (on the wall clock,
+    # days ahead of the world, every lane would read late and the incident would never close).
+    alerts = after_demo.home / "alerts.jsonl"
+    lines_raised = alerts.read_text(encoding="utf-8").splitlines() if alerts.exists() else []
+    fresh = [json.loads(line) for line in lines_raised if "assert_source_fresh" in line]
+    assert not fresh or fresh[-1]["resolved"], fresh[-1]
     # Nothing in the shell reroutes its other traffic.
     exported = subprocess.run(
         ["bash", "-c", 'eval "$(.venv/bin/brightcart env)"; env'],
