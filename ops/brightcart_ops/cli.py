@@ -9,13 +9,16 @@ dev-only `brightcart-world` distribution registers: production's image simply la
 from __future__ import annotations
 
 import shlex
+import sys
 from importlib.metadata import entry_points
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from brightcart_ops import finance_cli, status
+from brightcart_ops import cli_support, finance_cli, status
+from brightcart_ops.diagnose import reason
 from brightcart_ops.lanes import run_lane
 from brightcart_ops.publish.cli import publish_app
 from brightcart_ops.registry import registry
@@ -26,7 +29,20 @@ from brightcart_ops.settings import load as load_settings
 
 COMMAND_GROUP = "brightcart.commands"
 
-app = typer.Typer(help="BrightCart analytics pipeline.", no_args_is_help=True)
+
+class Command(typer.Typer):
+    """The `brightcart` app: run as a program, it follows the one error convention
+    (brightcart_ops.cli_support: one line on stderr, exit 2 bad usage, 1 failed, 0 success)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        sys.exit(cli_support.main(typer.main.get_command(self), kwargs.get("args")))
+
+
+app = Command(
+    help="BrightCart analytics pipeline. Errors: one line on stderr; exit 2 for bad usage, "
+    "1 for a failed operation, 0 on success. Windows are end-exclusive UTC days.",
+    no_args_is_help=True,
+)
 lane_app = typer.Typer(help="Run extraction lanes (Meltano jobs), locked and retried.")
 app.add_typer(lane_app, name="lane")
 app.add_typer(publish_app, name="publish")
@@ -61,6 +77,7 @@ def env_command(environment: str | None = ENVIRONMENT) -> None:
 
     Only what Meltano and SQLMesh read: addresses, the local world's credentials and endpoints
     (from $BRIGHTCART_HOME/secrets/world.env), never an HTTP proxy or a CA bundle."""
+    cli_support.check_environment(environment)
     for key, value in sorted(step_env(load_settings(), environment).items()):
         typer.echo(f"export {key}={shlex.quote(value)}")
 
@@ -81,7 +98,8 @@ def run_command(
     settings = load_settings()
     known = registry(settings.meltano_yml)
     if job not in known.jobs:
-        raise typer.BadParameter(f"unknown job {job!r}; choose from {', '.join(known.jobs)}")
+        cli_support.usage(f"unknown job {job!r}; choose from {', '.join(known.jobs)}", "JOB")
+    cli_support.check_environment(environment)
     result = run_job(settings, job, environment, attempts=attempts, timeout_seconds=timeout)
     console.print(
         f"{result.job}: {result.status} after {result.attempts} attempt(s), "
@@ -89,7 +107,12 @@ def run_command(
     )
     if result.error and result.status != "succeeded":
         console.print(result.error[-1500:], markup=False)
-    raise typer.Exit(result.exit_code)
+    lane = known.lane_of_job(job)
+    why = reason(result.status, result.error, lane.source if lane else job)
+    if result.exit_code:
+        cli_support.fail(f"{job}: {why}")
+    if why:
+        typer.echo(f"{job}: {why}", err=True)
 
 
 @lane_app.command("run")
@@ -111,9 +134,12 @@ def lane_run(
     lane_jobs = {n for n, j in known.jobs.items() if j.lane}
     unknown = [n for n in names if n not in known.lanes and n not in lane_jobs]
     if unknown:
-        raise typer.BadParameter(f"unknown lane {unknown}; choose from {', '.join(known.lanes)}")
-    table = Table("lane", "job", "status", "attempts", "rows", "landed up to")
-    failed = False
+        cli_support.usage(
+            f"unknown lane {', '.join(unknown)}; choose from {', '.join(known.lanes)}", "LANES"
+        )
+    cli_support.check_environment(environment)
+    table = Table("lane", "job", "status", "attempts", "rows", "landed up to", "why")
+    failed: list[str] = []
     for name in names:
         job = known.lanes[name].job if name in known.lanes else name
         result = run_lane(
@@ -124,7 +150,12 @@ def lane_run(
             backoff_seconds=backoff,
             timeout_seconds=timeout,
         )
-        failed |= result.status == "failed"
+        lane = known.lane_of_job(job)
+        why = reason(result.status, result.error, lane.source if lane else job)
+        if result.status == "failed":
+            failed.append(f"{result.lane}: {why}")
+        elif why:  # skipped or refused: not a failure, but the shell is told why
+            typer.echo(f"{result.lane}: {why}", err=True)
         table.add_row(
             result.lane,
             result.job,
@@ -132,10 +163,11 @@ def lane_run(
             str(result.attempts),
             str(result.rows_loaded),
             str(result.high_water_mark or "-"),
+            why,
         )
     console.print(table)
     if failed:
-        raise typer.Exit(1)
+        cli_support.fail("; ".join(failed))
 
 
 @app.command("transform")
@@ -154,6 +186,7 @@ def transform_command(
     freshness metric the stack's alarms watch."""
     from brightcart_ops.transform import run_sqlmesh
 
+    cli_support.check_environment(environment)
     settings = load_settings()
     result = run_sqlmesh(settings, ["run", "prod"], environment or settings.environment)
     console.print(result.output_tail, markup=False)
@@ -165,7 +198,11 @@ def transform_command(
                 console.print(f"alert raised: {key}", markup=False)
         except Exception as error:  # noqa: BLE001 - the run's outcome is the exit code
             console.print(f"the SLA check failed: {type(error).__name__}: {error}", markup=False)
-    raise typer.Exit(result.exit_code)
+    if result.exit_code:
+        cli_support.fail(
+            f"sqlmesh run prod failed (exit {result.exit_code}); "
+            f"see {settings.home / 'logs' / 'transform.log'}"
+        )
 
 
 @app.command("lineage")
@@ -176,10 +213,14 @@ def lineage_command(
     """Column lineage of a model's column down to the raw landing and its source."""
     from sqlmesh import Context
 
-    from brightcart_ops.lineage import raw_columns, trace
+    from brightcart_ops.lineage import check_column, raw_columns, trace
     from brightcart_ops.runtime import PROJECT_ROOT
 
-    edges = trace(Context(paths=str(PROJECT_ROOT)), model, column)
+    context = Context(paths=str(PROJECT_ROOT))
+    problem = check_column(context, model, column)
+    if problem:
+        cli_support.usage(problem)
+    edges = trace(context, model, column)
     table = Table("model.column", "reads", title=f"lineage of {model}.{column}")
     for edge in edges:
         table.add_row(f"{edge.model}.{edge.column}", f"{edge.parent}.{edge.parent_column}")

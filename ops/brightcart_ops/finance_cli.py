@@ -5,7 +5,7 @@ Mounted on the `brightcart` command with `register(app)`; `app` here runs them o
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from brightcart_ops import cli_support as cli
 from brightcart_ops.runtime import PROJECT_ROOT
 from brightcart_ops.settings import load as load_settings
 from brightcart_ops.warehouse import Warehouse
@@ -20,46 +21,57 @@ from brightcart_ops.warehouse import Warehouse
 if TYPE_CHECKING:
     from brightcart_ops.closing.reproduce import MonthReproduction
 
-app = typer.Typer(help="Finance operations: reconciliation, backfill, retention, month close.")
+app = typer.Typer(
+    help="Finance operations: reconciliation, backfill, retention, month close. " + cli.WINDOW_HELP
+)
 console = Console()
 ENVIRONMENT = typer.Option("dev", "--environment", "-e", help="Meltano environment: dev, ci, prod")
+MONTH = typer.Argument(..., help="the month, YYYY-MM", metavar="MONTH")
 
 
-def _day(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{name} {value!r} is not a date such as 2026-11-03") from exc
+def _window(start: str | None, end: str | None, *, allow_future: bool = False) -> tuple[date, date]:
+    """--start and --end as [first, after), checked before anything runs."""
+    if start is None or end is None:
+        cli.usage("give both --start and --end, or neither (then --days before the cutoff)")
+    return cli.check_window(
+        cli.parse_day(start, "--start"), cli.parse_day(end, "--end"), allow_future=allow_future
+    )
 
 
 @app.command("reconcile")
 def reconcile_command(
     start: str = typer.Option(None, help="first UTC day (default: --days before the cutoff)"),
-    end: str = typer.Option(None, help="last UTC day, inclusive"),
-    days: int = typer.Option(7, help="days to check when --start/--end are not given"),
+    end: str = typer.Option(None, help="the day after the window (exclusive)"),
+    days: int = typer.Option(7, min=1, help="days to check when --start/--end are not given"),
     repair: bool = typer.Option(True, help="re-extract, tombstone and restate mismatched days"),
     restate_models: bool = typer.Option(True, "--restate/--no-restate"),
     environment: str = ENVIRONMENT,
 ) -> None:
-    """Compare source and warehouse per entity and day; repair and re-check mismatches."""
+    """Compare source and warehouse per entity and day over [--start, --end); repair and
+    re-check mismatches. Exit 1 when a mismatch stays unrepaired."""
     from brightcart_ops.reconcile import ReconcileError
     from brightcart_ops.reconcile_job import run_reconciliation
 
+    cli.check_environment(environment)
+    first: date | None = None
+    last: date | None = None
+    if start is not None or end is not None:
+        first, after = _window(start, end)
+        last = after - timedelta(days=1)  # reconciliation counts whole days, inclusive
     try:
-        report = run_reconciliation(
-            load_settings(),
-            _day(start, "--start"),
-            _day(end, "--end"),
-            days=days,
-            repair_drift=repair,
-            restate_models=restate_models,
-            environment=environment,
-        )
+        with cli.stages("reconciling") as stage:
+            report = run_reconciliation(
+                load_settings(),
+                first,
+                last,
+                days=days,
+                repair_drift=repair,
+                restate_models=restate_models,
+                environment=environment,
+                stage=stage,
+            )
     except ReconcileError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+        cli.fail(str(exc))
     table = Table(
         "entity", "day", "source rows", "warehouse rows", "source sum", "wh sum", "status"
     )
@@ -80,31 +92,41 @@ def reconcile_command(
     for error in report.errors:
         console.print(f"[red]{error}[/red]")
     if report.unrepaired or (report.mismatches and not repair) or report.errors:
-        raise typer.Exit(1)
+        left = len(report.unrepaired) if repair else len(report.mismatches)
+        cli.fail(
+            f"{left} entity-day(s) differ between source and warehouse"
+            + (f", {len(report.errors)} error(s)" if report.errors else "")
+            + "; see docs/runbooks/ for the reconciliation alert"
+        )
 
 
 @app.command("backfill")
 def backfill_command(
-    source: str = typer.Option(..., help="shop, events, crm, marketing, or all of them"),
+    source: str = typer.Option(..., help="a lane's source (shop, events, crm, marketing) or all"),
     start: str = typer.Option(..., help="first UTC day of the window"),
-    end: str = typer.Option(..., help="day after the window (exclusive)"),
+    end: str = typer.Option(..., help="the day after the window (exclusive)"),
     restate_models: bool = typer.Option(True, "--restate/--no-restate"),
     environment: str = ENVIRONMENT,
 ) -> None:
-    """Re-extract a source (or all) for a window, lane state untouched; restate the window."""
-    from brightcart_ops.backfill import backfill
+    """Re-extract a source (or all) for [--start, --end), lane state untouched; restate the
+    window."""
+    from brightcart_ops.backfill import ALL, backfill, sources
 
-    first, after = _day(start, "--start"), _day(end, "--end")
-    assert first is not None and after is not None
+    known = sources()
+    if source != ALL and source not in known:
+        choices = f"{', '.join(known)} or {ALL}"
+        cli.usage(f"unknown source {source!r}; choose one of {choices}", "--source")
+    first, after = _window(start, end)
+    cli.check_environment(environment)
     try:
         result = backfill(
-            load_settings(), source, first, after, environment, restate_models, console
+            load_settings(), source, first, after, environment, restate_models, Console(stderr=True)
         )
     except (ValueError, RuntimeError) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        cli.fail(str(exc))
     for name, inserted in result.inserted_by_source.items():
-        console.print(f"{name}: {inserted} new versions landed")
+        note = "" if inserted else " (the window holds nothing the warehouse lacks)"
+        console.print(f"{name}: {inserted} new versions landed{note}")
 
 
 @app.command("retention")
@@ -114,9 +136,9 @@ def retention_command(
     """Remove raw rows past 90 days (superseded versions only for version logs)."""
     from brightcart_ops.retention import apply_retention
 
-    moment = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+    moment = cli.parse_moment(as_of, "--as-of") if as_of else datetime.now(UTC)
+    if moment > datetime.now(UTC):
+        cli.usage(f"{as_of} is in the future; retention removes only what has aged", "--as-of")
     removals = apply_retention(Warehouse(load_settings()), moment)
     table = Table("table", "rule", "rows before", "rows deleted")
     for r in removals:
@@ -126,24 +148,23 @@ def retention_command(
 
 @app.command("close-month")
 def close_month_command(
-    month: str = typer.Argument(..., help="YYYY-MM"),
+    month: str = MONTH,
     gateway: str = typer.Option("local", help="SQLMesh gateway holding the prod state"),
 ) -> None:
     """Freeze the month's revenue by day and channel with a checksum and model versions."""
     from brightcart_ops.month_close import CloseError, close_month
-    from brightcart_ops.runtime import PROJECT_ROOT
 
+    cli.parse_month(month)
     try:
         close_id, digest = close_month(month, Warehouse(load_settings()), PROJECT_ROOT, gateway)
     except CloseError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        cli.fail(str(exc))
     console.print(f"{month} closed: close {close_id}, checksum {digest}")
 
 
 @app.command("reproduce")
 def reproduce_command(
-    month: str = typer.Argument(..., help="YYYY-MM"),
+    month: str = MONTH,
     gateway: str = typer.Option("local", help="SQLMesh gateway holding the prod state"),
     project: Path = typer.Option(PROJECT_ROOT, help="the SQLMesh project (like sqlmesh --paths)"),
 ) -> None:
@@ -152,12 +173,12 @@ def reproduce_command(
     from brightcart_ops.closing.reproduce import ReproduceError, reproduce_month
     from brightcart_ops.month_close import CloseError, reproduce
 
+    cli.parse_month(month)
     warehouse = Warehouse(load_settings())
     try:
         frozen = reproduce(month, warehouse)
     except CloseError as exc:
-        console.print(f"[red]{exc}[/red]", soft_wrap=True)
-        raise typer.Exit(2) from exc
+        cli.usage(str(exc))
     console.print(
         f"frozen figures: recorded {frozen.recorded_checksum}\n"
         f"                frozen   {frozen.frozen_checksum}\n"
@@ -168,11 +189,10 @@ def reproduce_command(
     try:
         rebuilt = reproduce_month(month, warehouse, project=project, gateway=gateway)
     except ReproduceError as exc:
-        console.print(f"[red]rebuild from raw not possible: {exc}[/red]", soft_wrap=True)
-        raise typer.Exit(1) from exc
+        cli.fail(f"rebuild from raw not possible: {exc}")
     _print_rebuild(rebuilt)
     if not (frozen.ok and rebuilt.identical):
-        raise typer.Exit(1)
+        cli.fail(f"{month} does not reproduce: the differences are listed above")
     console.print(f"{month} reproduces exactly")
 
 

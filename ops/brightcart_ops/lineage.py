@@ -29,6 +29,20 @@ def _plain(name: str) -> str:
     return ".".join(parts[-2:])
 
 
+def check_column(context: Context, model: str, column: str) -> str | None:
+    """What is wrong with asking for `model.column` (None when the model has that column)."""
+    found = context.get_model(model)
+    if found is None:
+        schema = model.partition(".")[0]
+        near = sorted(_plain(n) for n in context.models if _plain(n).startswith(schema + "."))
+        hint = f"; models of {schema}: {', '.join(near)}" if near else "; see `sqlmesh info`"
+        return f"unknown model {model!r}{hint}"
+    columns = list(found.columns_to_types or {})
+    if column not in columns:
+        return f"{model} has no column {column!r}; its columns: {', '.join(columns)}"
+    return None
+
+
 def trace(context: Context, model: str, column: str) -> list[Edge]:
     """Every (model.column -> parent.column) edge from `model.column` down to external tables."""
     start = context.get_model(model).fqn

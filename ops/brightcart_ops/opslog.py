@@ -43,16 +43,23 @@ def utcnow() -> datetime:
 
 
 def business_clock() -> str:
-    """Which clock business_now() reads: 'world' (a local world's) or 'wall'."""
-    return "world" if os.environ.get("BRIGHTCART_CLOCK") == "world" else "wall"
+    """Which clock business_now() reads: 'world' (a local world's) or 'wall'.
+
+    BRIGHTCART_CLOCK from the process environment, else from the world's `world.env` (so a new
+    shell's `brightcart status` reads the same clock as the demo's dashboards)."""
+    if "BRIGHTCART_CLOCK" in os.environ:
+        return "world" if os.environ["BRIGHTCART_CLOCK"] == "world" else "wall"
+    from brightcart_ops.settings import load
+
+    return load().clock
 
 
 def business_now() -> datetime:
     """'Now' for freshness and SLAs: the wall clock, or a local world's simulated clock.
 
-    A local world (BRIGHTCART_CLOCK=world, set by `brightcart demo`) lives on the generator's
-    clock, days behind the wall clock; measured against the wall clock every SLA would read
-    breached. Production never sets it.
+    A local world (BRIGHTCART_CLOCK=world, which `brightcart demo` writes into world.env) lives
+    on the generator's clock, days behind the wall clock; measured against the wall clock every
+    SLA would read breached. Production never sets it.
     """
     if business_clock() == "world":
         import psycopg

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -63,20 +63,25 @@ def run_reconciliation(
     warehouse: Warehouse | None = None,
     alerter: Alerter | None = None,
     project: Path | None = None,
+    stage: Callable[[str], object] | None = None,
 ) -> ReconcileReport:
     """Check the window; on drift alert once, repair, re-check, and alert again if needed.
 
-    `project` is the SQLMesh project to restate in (default: the repository's).
+    `project` is the SQLMesh project to restate in (default: the repository's); `stage` is told
+    each step as it starts (progress).
     """
+    stage = stage or (lambda _text: None)
     warehouse = warehouse or Warehouse(settings)
     alerter = alerter or Alerter(warehouse)
     cutoff = cutoff or rc.default_cutoff(warehouse)
     if first_day is None or last_day is None:
         first_day, last_day = rc.default_window(cutoff, days)
     report = ReconcileReport(new_id(), cutoff, [])
+    stage(f"comparing {len(entities)} entities, {first_day}..{last_day}, source vs warehouse")
     report.checked = rc.compare(settings, warehouse, entities, first_day, last_day, cutoff)
     plan = repair.RepairPlan()
     for result in report.mismatches:
+        stage(f"key by key: {result.entity} {result.day}")
         diff = rc.key_diff(settings, warehouse, result.entity, result.day, cutoff)
         gone = repair.gone_from_source(settings, result.entity, diff.extra)
         plan.add(result.entity, result.day)
@@ -98,7 +103,8 @@ def run_reconciliation(
     )
     if not repair_drift:
         return report
-    _repair(settings, warehouse, report, plan, restate_models, environment, project)
+    _repair(settings, warehouse, report, plan, restate_models, environment, project, stage)
+    stage("re-checking the repaired days")
     days_to_check = {(r.entity, r.day) for r in report.mismatches}
     rechecked = []
     for entity in sorted(plan.days):
@@ -136,6 +142,7 @@ def _repair(
     restate_models: bool,
     environment: str,
     project: Path | None,
+    stage: Callable[[str], object],
 ) -> None:
     for entity, keys in sorted(plan.gone.items()):
         if not keys:
@@ -143,12 +150,14 @@ def _repair(
         report.tombstones[entity] = repair.write_tombstones(
             warehouse, entity, sorted(set(keys)), report.run_id
         )
+    stage(f"re-extracting {sum(len(d) for d in plan.days.values())} entity-days")
     try:
         repair.reextract(settings, plan.days, report.run_id, environment)
     except (RuntimeError, OSError) as exc:  # recorded and alerted; the re-check shows it
         report.errors.append(f"re-extract failed: {exc}")
     if restate_models:
         all_days = {d for ds in plan.days.values() for d in ds}
+        stage(f"restating the models of {len(all_days)} day(s) in prod")
         try:
             repair.restate_entities(settings, plan.days, all_days, environment, project)
         except (RuntimeError, OSError) as exc:

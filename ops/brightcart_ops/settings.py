@@ -87,6 +87,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("BRIGHTCART_ENVIRONMENT", "MELTANO_ENVIRONMENT"),
     )
     gateway: Literal["local", "postgres", "redshift"] = "local"
+    # "Now" for freshness, SLAs and dashboards: the wall clock (production), or a local world's
+    # simulated clock (`brightcart demo` writes BRIGHTCART_CLOCK=world into world.env).
+    clock: Literal["wall", "world"] = "wall"
     # The OLTP source (the read replica in production).
     pg_host: str = "127.0.0.1"
     pg_port: int = 5432

@@ -18,15 +18,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
 from brightcart_ops.alerts import Alert, Alerter
+from brightcart_ops.cli_support import fail
 from brightcart_ops.landed import high_water_marks
 from brightcart_ops.metrics import FRESHNESS_LAG, SOURCE_UNREACHABLE, emit
-from brightcart_ops.opslog import SCHEMA, business_now
+from brightcart_ops.opslog import SCHEMA, business_clock, business_now
 from brightcart_ops.publish.datasets import Dataset, DatasetMap, Sla
 from brightcart_ops.publish.datasets import load as load_map
+from brightcart_ops.publish.formatting import format_duration
 from brightcart_ops.publish.lineage import dataset_lineage
 from brightcart_ops.publish.log import LastRefresh, PublishLog
 from brightcart_ops.publish.state import ProdState, read_prod_state
@@ -78,6 +81,11 @@ class StatusReport:
         )
 
 
+def minutes(value: float) -> str:
+    """A lag or an allowance as a duration, as the dashboards show it: '1 h 5 min', '2 d 3 h'."""
+    return format_duration(timedelta(minutes=value))
+
+
 def source_state(lag: float | None, max_lag: float, at_risk_ratio: float) -> str:
     if lag is None:
         return NO_DATA
@@ -90,7 +98,7 @@ def hourly_state(sla: Sla, through: datetime | None, now: datetime) -> tuple[str
     if through is None:
         return BREACHED, "never published"
     age = (now - through).total_seconds() / 60
-    detail = f"data {age:.0f} min old (SLA {sla.max_age_minutes:g} min)"
+    detail = f"data {minutes(age)} old (SLA {minutes(sla.max_age_minutes)})"
     if age >= sla.max_age_minutes:
         return BREACHED, detail
     return (AT_RISK if age >= sla.at_risk_ratio * sla.max_age_minutes else OK), detail
@@ -224,9 +232,10 @@ def check_slas(
                 Alert(
                     kind="upstream_outage",
                     key=source.lane,
-                    subject=f"{source.source} has not landed for {source.lag_minutes:.0f} min",
+                    subject=f"{source.source} has not landed for "
+                    f"{minutes(source.lag_minutes or 0)}",
                     detail=f"high-water mark {source.high_water_mark}; allowed "
-                    f"{source.max_lag_minutes:g} min",
+                    f"{minutes(source.max_lag_minutes)}",
                 )
             )
         elif source.state in (OK, AT_RISK):
@@ -268,17 +277,18 @@ def _ts(value: datetime | None) -> str:
 
 def render(report: StatusReport, console: Console | None = None) -> None:
     console = console or Console()
-    sources = Table(title=f"Sources at {_ts(report.now)} UTC")
+    clock = "the world's clock" if business_clock() == "world" else "the wall clock"
+    sources = Table(title=f"Sources at {_ts(report.now)} UTC ({clock})")
     for column in ("lane", "source", "high-water mark", "lag", "allowed", "state"):
         sources.add_column(column)
     for s in report.sources:
-        lag = f"{s.lag_minutes:.0f} min" if s.lag_minutes is not None else "-"
+        lag = minutes(s.lag_minutes) if s.lag_minutes is not None else "-"
         sources.add_row(
             s.lane,
             s.source,
             _ts(s.high_water_mark),
             lag,
-            f"{s.max_lag_minutes:g} min",
+            minutes(s.max_lag_minutes),
             f"[{STYLE[s.state]}]{s.state}[/]",
         )
     console.print(sources)
@@ -325,11 +335,28 @@ def render(report: StatusReport, console: Console | None = None) -> None:
     console.print("[green]all green[/]" if report.healthy else "[red]attention needed[/]")
 
 
-def command(check: bool = False) -> None:
-    """Show freshness, SLAs, failures and incidents; with check=True also raise/resolve alerts."""
+def breached(report: StatusReport) -> list[str]:
+    """Sources and datasets past their SLA."""
+    return [s.lane for s in report.sources if s.state == BREACHED] + [
+        d.dataset for d in report.datasets if d.state == BREACHED
+    ]
+
+
+def command(
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="also raise or resolve the SLA and outage alerts; exit 1 when something is breached",
+    ),
+) -> None:
+    """Freshness per source and dataset against its SLA (lags measured on the same clock as the
+    dashboards: a local world's, or the wall clock in production), failures and incidents."""
     warehouse = Warehouse()
     report = collect(warehouse=warehouse)
     render(report)
     if check:
         for key in check_slas(warehouse=warehouse, report=report):
             Console().print(f"[red]alert raised:[/] {key}")
+        late = breached(report)
+        if late:
+            fail(f"past their SLA: {', '.join(late)}; see the runbooks in docs/runbooks/")

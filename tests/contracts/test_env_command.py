@@ -31,12 +31,16 @@ def _exports(home: Path) -> dict[str, str]:
 
 def test_env_exports_the_world_for_meltano_and_sqlmesh_and_no_proxy(tmp_path: Path) -> None:
     world = Settings(home=tmp_path, pg_port=6543, pg_db="bc_env", s3_port=6055, sf_proxy_port=6701)
-    write_world_env(world, {"BRIGHTCART_WAREHOUSE_START": "2026-11-01"})
+    write_world_env(
+        world, {"BRIGHTCART_WAREHOUSE_START": "2026-11-01", "BRIGHTCART_CLOCK": "world"}
+    )
+    write_world_env(world)  # `brightcart sources up` again: the demo's start and clock are kept
     exported = _exports(tmp_path)
     assert exported["BRIGHTCART_HOME"] == str(tmp_path)
     assert exported["BRIGHTCART_PG_PORT"] == "6543" and exported["BRIGHTCART_PG_DB"] == "bc_env"
     assert exported["BRIGHTCART_WAREHOUSE"] == str(tmp_path / "warehouse.duckdb")
     assert exported["BRIGHTCART_WAREHOUSE_START"] == "2026-11-01"
+    assert exported["BRIGHTCART_CLOCK"] == "world"  # status measures lags as the dashboards do
     assert exported["AWS_ENDPOINT_URL"] == "http://127.0.0.1:6055"
     assert exported["MELTANO_ENVIRONMENT"] == "dev"
     assert exported["MELTANO_DATABASE_URI"] == f"sqlite:///{tmp_path / 'meltano.db'}"

@@ -52,7 +52,7 @@ def test_identical_rows_match_on_every_day(shop_world: ShopWorld) -> None:
     assert all(r.source == r.warehouse and r.status == "match" for r in results.values())
     assert len({r.source.checksum for r in results.values()}) == 9  # distinct per entity-day
 
-    outcome = CliRunner().invoke(app, ["reconcile", "--start", "2026-11-01", "--end", "2026-11-03"])
+    outcome = CliRunner().invoke(app, ["reconcile", "--start", "2026-11-01", "--end", "2026-11-04"])
     assert outcome.exit_code == 0, outcome.output
     recorded = shop_world.warehouse.query(
         "SELECT status, count(*), sum(source_count), sum(warehouse_count), max(cutoff) "

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from brightcart_ops import cli_support
 from brightcart_ops.lanes import run_lane
 from brightcart_ops.lineage import raw_columns, trace
 from brightcart_ops.registry import registry
@@ -73,9 +74,14 @@ def run_demo(
         sources.up()
         console.rule(f"2. generate {days} days from {start:%Y-%m-%d} (seed {seed}, scale {scale})")
         generate(settings, seed=seed, start=start, end=start + timedelta(days=days), scale=scale)
-        # `eval "$(brightcart env)"` then gives a shell the same warehouse start as this demo.
+        # `eval "$(brightcart env)"` then gives a shell the same warehouse start as this demo,
+        # and `brightcart status` the same clock as the dashboards.
         write_world_env(
-            settings, {"BRIGHTCART_WAREHOUSE_START": os.environ["BRIGHTCART_WAREHOUSE_START"]}
+            settings,
+            {
+                "BRIGHTCART_WAREHOUSE_START": os.environ["BRIGHTCART_WAREHOUSE_START"],
+                "BRIGHTCART_CLOCK": os.environ["BRIGHTCART_CLOCK"],
+            },
         )
         console.rule("3. land all four lanes")
         _lanes(settings, "first load")
@@ -130,11 +136,23 @@ app = typer.Typer(help="Run the pipeline end to end on a fresh local world, then
 @app.callback(invoke_without_command=True)
 def demo_command(
     start: str = typer.Option("2026-11-01", help="first generated day (UTC)"),
-    days: int = typer.Option(7, help="days of history to generate"),
-    hours: int = typer.Option(2, help="hourly cycles to run after the first build"),
+    days: int = typer.Option(7, min=1, max=120, help="days of history to generate"),
+    hours: int = typer.Option(2, min=0, help="hourly cycles to run after the first build"),
     scale: float = typer.Option(0.002, help="1.0 = 1:100 of production"),
     seed: int = typer.Option(42, help="generator seed"),
 ) -> None:
     """Run the pipeline end to end on a fresh local world, then stop everything."""
-    first = datetime.fromisoformat(start).replace(tzinfo=UTC)
+    from brightcart_world.generator.volumes import Volumes
+
+    first = datetime.combine(cli_support.parse_day(start, "--start"), time.min, UTC)
+    if first.date() + timedelta(days=days) > cli_support.today() + timedelta(days=1):
+        cli_support.usage(
+            f"{days} days from {start} run past today ({cli_support.today()} UTC); "
+            "start earlier or generate fewer days",
+            "--start",
+        )
+    try:
+        Volumes(scale)
+    except ValueError as exc:
+        cli_support.usage(str(exc), "--scale")
     run_demo(load(), first, days, hours, scale, seed)

@@ -86,6 +86,11 @@ class Settings(RuntimeSettings):
         }
 
 
+# What a demo decides about its world and a later `brightcart sources up` must not forget: the
+# warehouse's first day (SQLMesh's start) and the clock freshness is measured against.
+KEPT_ACROSS_WRITES = ("BRIGHTCART_WAREHOUSE_START", "BRIGHTCART_CLOCK")
+
+
 def write_world_env(settings: Settings, extra: dict[str, str] | None = None) -> Path:
     """Write `$BRIGHTCART_HOME/secrets/world.env` so that `brightcart` processes find this world."""
     path = settings.home / WORLD_ENV_FILE
@@ -93,7 +98,7 @@ def write_world_env(settings: Settings, extra: dict[str, str] | None = None) -> 
     if path.is_file():
         from brightcart_ops.settings import read_env_file
 
-        known = {k: v for k, v in read_env_file(path).items() if k == "BRIGHTCART_WAREHOUSE_START"}
+        known = {k: v for k, v in read_env_file(path).items() if k in KEPT_ACROSS_WRITES}
     values = {
         **settings.address_env(),
         **settings.world_env(),

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from brightcart_ops import cli_support as cli
 from brightcart_ops.publish.datasets import load as load_map
 from brightcart_ops.publish.lineage import dag_from_context, dashboard_lineage, dashboards_fed_by
 from brightcart_ops.publish.log import PublishLog
@@ -41,7 +42,7 @@ def run_command(
         table.add_row(d.dataset, d.decision, d.status, d.reason, d.ingestion_id or "")
     console.print(table)
     if report.failed:
-        raise typer.Exit(1)
+        cli.fail(f"{len(report.failed)} dataset(s) failed to refresh (listed above)")
 
 
 @publish_app.command("screenshots")
@@ -58,14 +59,12 @@ def screenshots_command(
     pages_dir = home / "dashboards"
     pages = sorted(pages_dir.glob("*.html"))
     if not pages:
-        console.print(f"no dashboard pages in {pages_dir}: run `brightcart publish run` first")
-        raise typer.Exit(1)
+        cli.fail(f"no dashboard pages in {pages_dir}: run `brightcart publish run` first")
     target = out or home / "screenshots"
     try:
         shots = screenshot_pages(pages, target)
     except ChromiumMissing as error:
-        console.print(str(error))
-        raise typer.Exit(1) from error
+        cli.fail(str(error))
     for shot in shots:
         console.print(f"{shot.png}  ({shot.width}x{shot.height})")
 
@@ -130,6 +129,11 @@ def lineage_command(
 ) -> None:
     """Lineage through ops/bi_datasets.yaml: dashboard <-> datasets <-> views <-> models."""
     maps = load_map()
+    if not dashboard and not model:
+        cli.usage("give --dashboard or --model")
+    if dashboard and dashboard not in maps.dashboards:
+        choices = ", ".join(sorted(maps.dashboards))
+        cli.usage(f"unknown dashboard {dashboard!r}; choose one of {choices}", "--dashboard")
     known: set[str] | None
     if project is not None:
         from sqlmesh import Context
@@ -138,9 +142,12 @@ def lineage_command(
         dag = dag_from_context(context)
         known = {name for name in dag if name.split(".")[0] not in RAW_SCHEMAS}
     else:
-        state = read_prod_state()
+        try:
+            state = read_prod_state()
+        except Exception as error:  # noqa: BLE001 - a missing state reads as "no prod yet"
+            cli.fail(f"SQLMesh state unreadable ({cli.describe(error)}); pass --project")
         if state is None:
-            raise typer.BadParameter("prod does not exist yet; pass --project to use the DAG")
+            cli.usage("prod does not exist yet; pass --project to use the DAG")
         dag, known = state.dag, set(state.versions)
     if dashboard:
         lineage = dashboard_lineage(maps, dag, dashboard, known)
@@ -153,5 +160,3 @@ def lineage_command(
     if model:
         for name, datasets in dashboards_fed_by(maps, dag, model).items():
             console.print(f"{model} -> {', '.join(datasets)} -> [bold]{name}[/]")
-    if not dashboard and not model:
-        raise typer.BadParameter("give --dashboard or --model")

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from brightcart_ops import cli_support as cli
 from brightcart_ops.runtime import PROJECT_ROOT
 from brightcart_ops.settings import load as load_settings
 from brightcart_ops.warehouse import Warehouse
@@ -49,23 +50,17 @@ def review_command(
     restate = None
     if restate_model:
         if environment != "prod" or not start or not end:
-            console.print(
-                "[red]--restate-model reviews a prod restatement: give `prod`, --start and "
-                "--end[/red]"
-            )
-            raise typer.Exit(2)
+            cli.usage("--restate-model reviews a prod restatement: give `prod`, --start and --end")
         restate = Restatement(restate_model, start, end)
     elif environment == "prod":
-        console.print("[red]review a development environment (e.g. dev), not prod[/red]")
-        raise typer.Exit(2)
+        cli.usage("review a development environment (e.g. dev), not prod")
     name = _gateway(gateway)
     try:
         result = create_review(
             environment, _warehouse(name), project=project, gateway=name, restate=restate
         )
     except (ReviewError, PolicyError) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        cli.fail(str(exc))
     record = result.record
     console.print(f"review {record.review_id} of {record.environment} by {record.author}")
     for change in result.summary.changes:
@@ -90,8 +85,7 @@ def approve_command(
     try:
         approval = approve(review_id, _warehouse(_gateway(gateway)))
     except (ApprovalRefused, PolicyError) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        cli.fail(str(exc))
     console.print(
         f"review {review_id} approved by {approval.approver} (approval {approval.approval_id}); "
         "`sqlmesh plan prod` of these fingerprints may now be applied"
@@ -108,8 +102,7 @@ def show_command(
 
     result = chain(plan_id, _warehouse(_gateway(gateway)))
     if not result.steps:
-        console.print(f"[red]no audit-trail event names plan {plan_id}[/red]")
-        raise typer.Exit(1)
+        cli.usage(f"no audit-trail event names plan {plan_id}; check the plan id")
     console.print(f"audit chain of plan {plan_id}")
     for step in result.steps:
         when = f"{step.when:%Y-%m-%d %H:%M:%S}" if step.when else ""
@@ -117,8 +110,7 @@ def show_command(
     if result.intact:
         console.print("hash chain of the audit trail: intact")
     else:
-        console.print(f"[red]hash chain broken at events {', '.join(result.broken)}[/red]")
-        raise typer.Exit(1)
+        cli.fail(f"hash chain broken at events {', '.join(result.broken)}")
 
 
 @audit_app.command("verify")
@@ -128,8 +120,7 @@ def verify_command(gateway: str = GATEWAY) -> None:
 
     broken = verify_chain(_warehouse(_gateway(gateway)))
     if broken:
-        console.print(f"[red]hash chain broken at events {', '.join(broken)}[/red]")
-        raise typer.Exit(1)
+        cli.fail(f"hash chain broken at events {', '.join(broken)}")
     console.print("hash chain of the audit trail: intact")
 
 
@@ -147,7 +138,7 @@ def check_command(
     for f in findings:
         console.print(f"[red]{f.plan_id} ({f.when:%Y-%m-%d %H:%M}, {f.actor}): {f.problem}[/red]")
     if findings and exit_code:
-        raise typer.Exit(1)
+        cli.fail(f"{len(findings)} prod apply(s) without a passed review gate (listed above)")
     console.print("every prod apply passed the review gate")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -114,8 +114,10 @@ def generate(
     end: datetime,
     scale: float,
     faults: Sequence[FaultSpec] = (),
+    on_hour: Callable[[datetime], object] | None = None,
 ) -> RunSummary:
-    """Rebuild all three sources from scratch for [start, end) (whole UTC hours)."""
+    """Rebuild all three sources from scratch for [start, end) (whole UTC hours); `on_hour` is
+    called after each simulated hour is written (progress)."""
     start, end = _utc_hour(start, "start"), _utc_hour(end, "end")
     hours = int((end - start) / timedelta(hours=1))
     if hours < 1 or hours > MAX_HOURS:
@@ -134,16 +136,21 @@ def generate(
         seed_world(conn, seed, scale, start)
         fault_registry.request(conn, [*carried, *faults])
         conn.commit()
-    return _run(settings, hours)
+    return _run(settings, hours, on_hour)
 
 
-def advance(settings: Settings, hours: int = 1, faults: Sequence[FaultSpec] = ()) -> RunSummary:
+def advance(
+    settings: Settings,
+    hours: int = 1,
+    faults: Sequence[FaultSpec] = (),
+    on_hour: Callable[[datetime], object] | None = None,
+) -> RunSummary:
     """Continue from generator.clock for `hours` more simulated hours."""
     if not 1 <= hours <= MAX_HOURS:
         raise ValueError(f"hours must be in 1..{MAX_HOURS}, got {hours}")
     if faults:
         request_faults(settings, faults)
-    return _run(settings, hours)
+    return _run(settings, hours, on_hour)
 
 
 def request_faults(settings: Settings, faults: Sequence[FaultSpec]) -> None:
@@ -174,13 +181,16 @@ def _save_pending(conn: psycopg.Connection, lines: list[Line]) -> None:
     )
 
 
-def _run(settings: Settings, hours: int) -> RunSummary:
+def _run(
+    settings: Settings, hours: int, on_hour: Callable[[datetime], object] | None = None
+) -> RunSummary:
     began = time.perf_counter()
     client = s3_client(settings)
     ensure_bucket(client, settings.s3_bucket, settings.s3_endpoint)
     with connect(settings) as conn:
         clock = read_clock(conn)
         state = WorldState.load(conn, clock)
+        _restore_spend(conn, client, settings, state)
         pending = _load_pending(conn)
         summary = RunSummary(start=clock.now, end=clock.now + timedelta(hours=hours))
         for i in range(hours):
@@ -225,8 +235,36 @@ def _run(settings: Settings, hours: int) -> RunSummary:
             state.seq.save(conn)
             _save_pending(conn, pending)
             conn.commit()
+            if on_hour is not None:
+                on_hour(hour)
     summary.seconds = time.perf_counter() - began
     return summary
+
+
+def _restore_spend(
+    conn: psycopg.Connection, client: Any, settings: Settings, state: WorldState
+) -> int:
+    """Put back the ad-spend files an S3 server restart lost (moto keeps objects in memory).
+
+    Spend is a function of the seed, the scale, the campaigns and the day, so each recorded file
+    is rendered again and put back only when its bytes hash to the recorded sha256."""
+    recorded = conn.execute(
+        "SELECT s3_key, hour, sha256 FROM generator.s3_object WHERE kind = 'spend' ORDER BY hour"
+    ).fetchall()
+    if not recorded:
+        return 0
+    listing = client.list_objects_v2(Bucket=settings.s3_bucket, Prefix="marketing/spend/")
+    present = {o["Key"] for o in listing.get("Contents", [])}
+    restored = 0
+    for key, hour, digest in recorded:
+        if key in present:
+            continue
+        day = hour.astimezone(UTC).date()
+        body = render_csv([daily_spend(state.seed, state.scale, c, day) for c in state.campaigns])
+        if key == spend_key(day) and hashlib.sha256(body).hexdigest() == digest:
+            client.put_object(Bucket=settings.s3_bucket, Key=key, Body=body)
+            restored += 1
+    return restored
 
 
 def _write_spend(

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from brightcart_ops import cli_support
 from brightcart_world import settings as settings_module
 from brightcart_world.generator import api
 from brightcart_world.generator.database import SourceDatabaseError
 from brightcart_world.generator.faults import FAULT_KINDS, FaultError, FaultSpec
 from brightcart_world.generator.manifest import Manifest
+from brightcart_world.generator.volumes import Volumes
 
 app = typer.Typer(help="Generate BrightCart data and advance its clock.", no_args_is_help=True)
 console = Console()
@@ -25,11 +30,38 @@ FaultOption = Annotated[
 
 
 def _parse_time(text: str, name: str) -> datetime:
+    return cli_support.parse_moment(text, name)
+
+
+def _check_hours(hours: int, what: str) -> None:
+    if not 1 <= hours <= api.MAX_HOURS:
+        cli_support.usage(f"{what} covers {hours} hours; give 1 to {api.MAX_HOURS} whole hours")
+
+
+def _check_scale(scale: float) -> None:
     try:
-        value = datetime.fromisoformat(text)
+        Volumes(scale)
     except ValueError as exc:
-        raise typer.BadParameter(f"{name} must be an ISO date or time, got {text!r}") from exc
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+        cli_support.usage(str(exc), "--scale")
+
+
+@contextmanager
+def _progress(hours: int, what: str) -> Iterator[Callable[[datetime], object]]:
+    """A bar on stderr, one step per simulated hour written."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} h"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(what, total=hours)
+
+        def step(hour: datetime) -> None:
+            progress.update(task, advance=1, description=f"{what}: {hour:%Y-%m-%d %H}:00")
+
+        yield step
 
 
 def _faults(texts: list[str] | None) -> list[FaultSpec]:
@@ -57,9 +89,8 @@ def _show(summary: api.RunSummary, title: str) -> None:
     )
 
 
-def _fail(exc: Exception) -> None:
-    console.print(f"[red]error:[/red] {exc}")
-    raise typer.Exit(code=1)
+def _fail(exc: Exception) -> NoReturn:
+    cli_support.fail(str(exc))
 
 
 @app.command()
@@ -70,17 +101,19 @@ def generate(
     scale: Annotated[float, typer.Option(help="1.0 = 1:100 of production")] = 0.002,
     fault: FaultOption = None,
 ) -> None:
-    """Rebuild all three sources from scratch for the window [start, end)."""
+    """Rebuild all three sources from scratch for the window [start, end) (end-exclusive)."""
     specs = _faults(fault)
+    first, after = _parse_time(start, "--start"), _parse_time(end, "--end")
+    if after <= first:
+        cli_support.usage(f"the window [{start}, {end}) is empty: --end is exclusive", "--end")
+    _check_hours(int((after - first) / timedelta(hours=1)), f"[{start}, {end})")
+    _check_scale(scale)
+    hours = int((after - first) / timedelta(hours=1))
     try:
-        summary = api.generate(
-            settings_module.load(),
-            seed,
-            _parse_time(start, "start"),
-            _parse_time(end, "end"),
-            scale,
-            specs,
-        )
+        with _progress(hours, "generating") as step:
+            summary = api.generate(
+                settings_module.load(), seed, first, after, scale, specs, on_hour=step
+            )
     except (SourceDatabaseError, ValueError, RuntimeError) as exc:
         _fail(exc)
     _show(summary, f"generated seed={seed} scale={scale}")
@@ -93,8 +126,10 @@ def advance(
 ) -> None:
     """Continue from the stored clock: new orders, status changes, refunds, events, CRM edits."""
     specs = _faults(fault)
+    _check_hours(hours, "--hours")
     try:
-        summary = api.advance(settings_module.load(), hours, specs)
+        with _progress(hours, "advancing") as step:
+            summary = api.advance(settings_module.load(), hours, specs, on_hour=step)
     except (SourceDatabaseError, ValueError, RuntimeError) as exc:
         _fail(exc)
     _show(summary, f"advanced {hours} hour(s)")
