@@ -280,12 +280,18 @@ def test_nothing_lost_after_bad_input(fault_hour: FaultHour) -> None:
 def test_null_channel_spike_stops_the_finance_marts(fault_hour: FaultHour) -> None:
     """The prod environment (planned on clean data before the fault hour) runs on it: the blocking
     not_null(channel) audits of the revenue ledger and of the orders mart fail the run, the models
-    after them are skipped (no revenue_hourly row for the spiked hour, so nothing of it is
-    published) and the run reports failure (the blocking-audit runbook takes it from there)."""
+    after them are skipped (no revenue_hourly row for the spiked hour), nothing is published, the
+    failure is alerted and the run reports failure (the blocking-audit runbook takes it on).
+
+    SQLMesh audits a model's interval after writing it: the ledger's table holds the spiked rows,
+    its interval stays unfinished and the next run redoes it. What must not happen is that anything
+    downstream or any dashboard takes them in."""
     world = fault_hour.world
     assert world.wh_table_exists("marts_finance", "revenue_ledger"), "no prod environment"
     log = world.settings.home / "logs" / "transform.log"
     seen = log.stat().st_size
+    published = _count(world, "ops", "publish_log")
+    assert _open_transform_incidents(world) == 0, "a transform incident was open before the run"
     result = world.sqlmesh("run")
     with log.open("rb") as handle:
         handle.seek(seen)
@@ -300,12 +306,9 @@ def test_null_channel_spike_stops_the_finance_marts(fault_hour: FaultHour) -> No
     ]
     assert stopped_at and "'not_null' audit error" in failed, written[-3000:]
     spiked = sorted(fault_hour.fault("shop", "null_spike").details["order_ids"])
-    in_ledger = world.wh_rows(
-        "SELECT count(*) FROM marts_finance.revenue_ledger WHERE channel IS NULL "
-        "OR order_id IN (SELECT unnest(?))",
-        [spiked],
-    )[0][0]
-    assert in_ledger == 0, "a spiked order reached the revenue ledger past a failed audit"
+    assert spiked
+    assert _count(world, "ops", "publish_log") == published, "a failed run published"
+    assert _open_transform_incidents(world) == 1, "the failed prod run raised no transform alert"
     hourly = world.wh_rows(
         "SELECT count(*), count(*) FILTER (WHERE channel IS NULL) "
         "FROM marts_finance.revenue_hourly WHERE revenue_hour >= ?",
@@ -316,5 +319,22 @@ def test_null_channel_spike_stops_the_finance_marts(fault_hour: FaultHour) -> No
         "null spike stops the finance marts",
         f"sqlmesh run failed at {stopped_at[0]} on not_null(channel) for {len(spiked)} "
         "spiked orders; "
-        "revenue_hourly rows for the hour=0",
+        "revenue_hourly rows for the hour=0; nothing published; one alert",
+    )
+
+
+def _count(world: RelWorld, schema: str, table: str) -> int:
+    if not world.wh_table_exists(schema, table):
+        return 0
+    return int(world.wh_rows(f"SELECT count(*) FROM {schema}.{table}")[0][0])
+
+
+def _open_transform_incidents(world: RelWorld) -> int:
+    if not world.wh_table_exists("ops", "alerts"):
+        return 0
+    return int(
+        world.wh_rows(
+            "SELECT count(DISTINCT alert_id) FROM ops.alerts "
+            "WHERE incident_key = 'lane_failure:transform' AND resolved_at IS NULL"
+        )[0][0]
     )
