@@ -232,6 +232,10 @@ def deployment(synth: Synth) -> Iterator[Deployment]:
     server.start()
     account = Account(f"http://127.0.0.1:{port}")
     world = LocalSources(isolated_settings(make_home("bc_tasks_"), db_prefix="bc_tasks"))
+    # This world's warehouse, in the tasks and in this process (the plan, the checks), whatever
+    # another test's world left in the environment.
+    patch = pytest.MonkeyPatch()
+    patch.setenv("BRIGHTCART_WAREHOUSE", str(world.settings.home / "warehouse.duckdb"))
     try:
         world.up()
         settings = world.settings
@@ -264,6 +268,7 @@ def deployment(synth: Synth) -> Iterator[Deployment]:
             "AWS_SECRET_ACCESS_KEY": "testing",  # moto's documented dummy value
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_MAX_ATTEMPTS": "2",
+            "BRIGHTCART_WAREHOUSE": str(settings.warehouse),
         }
         families = {family for _, _, family in _schedules(synth)}
         env_for_task = {
@@ -271,6 +276,7 @@ def deployment(synth: Synth) -> Iterator[Deployment]:
         }
         yield Deployment(synth, account, world, env_for_task)
     finally:
+        patch.undo()
         dispose(world)
         server.stop()
 
