@@ -17,11 +17,12 @@ WORLD_DIR := extract/brightcart-world
 SYSTEM_PACKAGES := postgresql-15-wal2json chromium chromium-driver
 COMPILED_SOURCES := extract ops/brightcart_ops sqlmesh signals macros bench config.py
 
-.PHONY: help setup system-deps venv meltano-install lint typecheck pytest test demo sources-up sources-down lock bench clean
+.PHONY: help setup system-deps venv meltano-install lint typecheck pytest test test-full demo sources-up sources-down lock bench clean
 
 help:
 	@echo "make demo   - run the pipeline end to end on local sources and DuckDB"
 	@echo "make test   - lint, type-check and run the test suite against real local services"
+	@echo "make test-full - make test plus the longer scenarios and the large reliability size"
 	@echo "make bench  - benchmarks (figures, never assertions)"
 
 setup: system-deps venv meltano-install
@@ -76,6 +77,10 @@ lint: venv
 	$(BIN)/sqlmesh format --check
 	$(BIN)/sqlmesh lint
 
+# mypy's cache lives outside the checkout, so a fresh clone on the same machine reuses it (mypy
+# checks each file's hash, so a stale entry is never trusted).
+export MYPY_CACHE_DIR ?= $(HOME)/.cache/brightcart/mypy
+
 typecheck: venv
 	$(BIN)/mypy
 
@@ -83,6 +88,11 @@ pytest: setup
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo 'no tests collected'; rc=0; fi; exit $$rc
 
 test: setup lint typecheck pytest
+
+# Everything `make test` runs, plus the longer scenarios (marked `full`) and the reliability suite
+# at its large size. See the README's Tests section for what each adds and how long it takes.
+test-full: setup lint typecheck
+	BRIGHTCART_RELIABILITY_LARGE=1 $(BIN)/pytest -m 'full or not full' $(PYTEST_ARGS)
 
 demo: setup
 	$(BIN)/brightcart demo

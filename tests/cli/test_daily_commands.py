@@ -65,7 +65,7 @@ def after_demo() -> Iterator[Settings]:
         dispose(world)
 
 
-@pytest.mark.slow
+@pytest.mark.full
 def test_readme_daily_commands_run_verbatim_after_the_demo(after_demo: Settings) -> None:
     lines = daily_block()
     assert lines[0].startswith('eval "$(.venv/bin/brightcart env)"'), lines[0]

@@ -281,6 +281,7 @@ def window_net_revenue(
     return {day: Decimal(total) for day, total in rows}
 
 
+@pytest.mark.full
 def test_attribution_sums_to_the_orders_window_net_revenue_every_day(
     world: World, builds: Builds
 ) -> None:
@@ -290,6 +291,7 @@ def test_attribution_sums_to_the_orders_window_net_revenue_every_day(
         assert builds.per_day[rule] == expected, rule
 
 
+@pytest.mark.full
 def test_added_refunds_count_inside_the_window_only(world: World, builds: Builds) -> None:
     """The refund two hours after payment is netted; the chargeback five days after is not."""
     with psycopg.connect(world.settings.pg_dsn, autocommit=True) as conn:
@@ -309,6 +311,7 @@ def test_added_refunds_count_inside_the_window_only(world: World, builds: Builds
     assert builds.net_revenue[after] == after_sales
 
 
+@pytest.mark.full
 def test_one_batch_hourly_runs_and_a_restated_day_give_identical_tables(builds: Builds) -> None:
     assert builds.one_batch, "nothing was attributed"
     assert builds.hourly == builds.one_batch
