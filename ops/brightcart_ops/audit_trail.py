@@ -40,8 +40,8 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.audit_trail (
     actor VARCHAR NOT NULL,             -- who: BRIGHTCART_ACTOR, AWS caller or OS user
     actor_source VARCHAR NOT NULL,      -- env, aws, os
     git_commit VARCHAR NOT NULL,        -- code version of the project
-    snapshots VARCHAR NOT NULL,         -- JSON list of name, fingerprint, version
-    audits VARCHAR NOT NULL,            -- JSON list of model, audit, outcome, detail
+    snapshots VARCHAR(65535) NOT NULL,  -- JSON list of name, fingerprint, version
+    audits VARCHAR(65535) NOT NULL,     -- JSON list of model, audit, outcome, detail
     audits_failed INTEGER NOT NULL,
     prev_hash VARCHAR NOT NULL,
     event_hash VARCHAR NOT NULL         -- sha256(prev_hash || canonical event JSON)

@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.month_close (
     git_commit VARCHAR NOT NULL,
     model VARCHAR NOT NULL,             -- the model the figures come from
     physical_table VARCHAR NOT NULL,    -- its snapshot table at close time
-    snapshots VARCHAR NOT NULL,         -- JSON: prod snapshots (name, fingerprint, version, table)
+    snapshots VARCHAR(65535) NOT NULL,  -- JSON: prod snapshots (name, fingerprint, version, table)
     row_count BIGINT NOT NULL,
     net_revenue DECIMAL(18, 2) NOT NULL,
     checksum VARCHAR NOT NULL           -- sha256 of the canonical figure lines

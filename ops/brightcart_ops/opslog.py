@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.pipeline_runs (
     rows_loaded BIGINT,               -- rows the loader inserted during the attempt
     window_start TIMESTAMPTZ,         -- the lane's high-water mark before the attempt
     window_end TIMESTAMPTZ,           -- ... and after it
-    error VARCHAR                     -- last lines of the failure, secrets masked
+    error VARCHAR(65535)              -- last lines of the failure, secrets masked
 )
 """
 

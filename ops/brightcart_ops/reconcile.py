@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.reconciliation_results (
     source_checksum DECIMAL(38, 0) NOT NULL,
     warehouse_checksum DECIMAL(38, 0) NOT NULL,
     status VARCHAR NOT NULL,            -- match, mismatch, repaired
-    detail VARCHAR                      -- keys missing / extra / changed, repair actions
+    detail VARCHAR(65535)               -- keys missing / extra / changed, repair actions
 )
 """
 
