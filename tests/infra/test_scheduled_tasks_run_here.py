@@ -379,6 +379,7 @@ def _alarm(d: Deployment, task: str) -> dict[str, Any]:
     return found
 
 
+@pytest.mark.full
 def test_with_its_source_stopped_each_lane_task_fails_pages_once_and_fires_its_metric(
     deployment: Deployment,
 ) -> None:

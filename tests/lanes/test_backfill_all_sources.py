@@ -149,6 +149,7 @@ def lose_the_window(planned: Planned) -> dict[str, int]:
     return lost
 
 
+@pytest.mark.full
 def test_backfill_of_every_source_leaves_every_mart_identical_to_a_clean_run(
     planned: Planned,
 ) -> None:

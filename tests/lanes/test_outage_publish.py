@@ -71,6 +71,7 @@ def built(loaded_world: LoadedWorld) -> Iterator[LoadedWorld]:
         yield loaded_world
 
 
+@pytest.mark.full
 def test_salesforce_outage_holds_back_only_what_reads_it(built: LoadedWorld) -> None:
     hourly, attribution = "marts_finance.revenue_hourly", "marts_marketing.attribution"
     before_hourly, before_attribution = _interval_end(hourly), _interval_end(attribution)

@@ -126,8 +126,16 @@ def test_s3_server_stopped(rel: RelWorld, monkeypatch: pytest.MonkeyPatch) -> No
     ("label", "switches"),
     [
         ("Salesforce 503", {"unavailable": -1}),
-        ("Salesforce expired token (invalid_grant)", {"invalid_grant": -1}),
-        ("Salesforce API quota exceeded", {"api_limit": 10, "api_used": 10}),
+        pytest.param(
+            "Salesforce expired token (invalid_grant)",
+            {"invalid_grant": -1},
+            marks=pytest.mark.full,
+        ),
+        pytest.param(
+            "Salesforce API quota exceeded",
+            {"api_limit": 10, "api_used": 10},
+            marks=pytest.mark.full,
+        ),
     ],
 )
 def test_salesforce_failures(rel: RelWorld, label: str, switches: dict[str, Any]) -> None:
@@ -149,6 +157,7 @@ def _survived(rel: RelWorld, lane: str, label: str, since: datetime) -> None:
     TALLY.note(f"outage {label}: {lane} rode it out, no alert, warehouse equals source")
 
 
+@pytest.mark.full
 def test_salesforce_slow_answers_within_the_client_timeout(rel: RelWorld) -> None:
     advance(rel.settings, hours=1)
     since = utcnow()
@@ -196,6 +205,7 @@ def _warehouse_held(rel: RelWorld, seconds: float) -> Iterator[subprocess.Popen[
         _release(holder)
 
 
+@pytest.mark.full
 def test_warehouse_locked_for_less_than_the_retry_window(rel: RelWorld) -> None:
     advance(rel.settings, hours=1)
     since = utcnow()

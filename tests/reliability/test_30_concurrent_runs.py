@@ -23,7 +23,7 @@ def _statuses(outputs: list[str]) -> list[str]:
     return sorted(found)
 
 
-@pytest.mark.parametrize("lane", ["shop", "events"])
+@pytest.mark.parametrize("lane", ["shop", pytest.param("events", marks=pytest.mark.full)])
 def test_two_runs_at_once_one_loads_one_skips(rel: RelWorld, lane: str) -> None:
     advance(rel.settings, hours=1)
     job = registry().lane(lane).job
