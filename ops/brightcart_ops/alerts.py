@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.alerts (
                                       -- audit_failure, reconciliation_mismatch, budget,
                                       -- change_control
     severity VARCHAR NOT NULL,        -- warning, critical
-    subject VARCHAR(65535) NOT NULL,  -- long text is VARCHAR(65535): Redshift's plain VARCHAR is 256 bytes
+    subject VARCHAR(65535) NOT NULL,  -- long text: Redshift's plain VARCHAR is 256 bytes
     detail VARCHAR(65535),
     raised_at TIMESTAMPTZ NOT NULL,
     resolved_at TIMESTAMPTZ,
