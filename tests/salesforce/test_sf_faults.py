@@ -163,3 +163,32 @@ def test_sforce_limit_info_counts_calls(emulator: Emulator, seeded: Seeded) -> N
         f"{base}/query", params={"q": "DELETE FROM Account"}, headers=headers, timeout=10
     )
     assert malformed.status_code == 400 and malformed.json()[0]["errorCode"] == "MALFORMED_QUERY"
+
+
+def test_unavailable_after_queries_serves_n_queries_then_503_until_reset(
+    emulator: Emulator, seeded: Seeded
+) -> None:
+    creds = credentials(emulator.home)
+    token = requests.post(
+        f"{emulator.instance_url}/services/oauth2/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
+            "refresh_token": creds.refresh_token,
+        },
+        timeout=10,
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"{emulator.instance_url}/services/data/v61.0"
+
+    def query(name: str) -> int:
+        q = {"q": f"SELECT Id FROM {name}"}
+        return requests.get(f"{base}/queryAll", params=q, headers=headers, timeout=10).status_code
+
+    _set(emulator, unavailable_after_queries=2)
+    assert [query(n) for n in ("Account", "Lead", "Contact", "Account")] == [200, 200, 503, 503]
+    # other calls are served: the tap's discovery and limits still work
+    assert requests.get(f"{base}/sobjects", headers=headers, timeout=10).status_code == 200
+    assert requests.delete(f"{emulator.instance_url}/__emulator/faults", timeout=10).ok
+    assert query("Contact") == 200

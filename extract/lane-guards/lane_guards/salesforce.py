@@ -8,7 +8,9 @@ wrapper, from the tap's own environment:
    configured one, which Salesforce may already have revoked);
 2. runs the real tap with stdout (the Singer stream) passed through untouched and every stderr
    line masked (known secret values and anything shaped like a credential);
-3. saves a refresh token the tap rotated during the run to the token store.
+3. saves a refresh token the tap rotated during the run to the token store;
+4. makes a run after an unfinished one sync every stream from its own bookmark (see
+   `resume_every_stream`).
 
 Where BRIGHTCART_SF_PROXY is set (a local world: the Salesforce emulator behind a TLS proxy that
 answers for login.salesforce.com), the guard gives the tap alone HTTPS_PROXY and the proxy's
@@ -48,9 +50,39 @@ def proxy_env(environ: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def resume_every_stream(state_path: str | None) -> str | None:
+    """Remove `current_stream` from the state file the tap is given; returns the name removed.
+
+    tap-salesforce writes the stream it is syncing into its state as `current_stream` (None once
+    every stream is done). Given a state that still names one, the state of a run that failed
+    mid-sync (Meltano keeps it as partial state and merges it into the next run's), the tap
+    skips every stream it lists before that one as "already synced", so the changes those streams
+    saw since the failed run wait one more run, and so does the lane's high-water mark. Every
+    stream keeps its own bookmark in `bookmarks`, moved only past records the loader committed:
+    without `current_stream` each stream resumes from there, the finished ones included.
+    """
+    if not state_path:
+        return None
+    state = read_json(state_path)
+    stream = state.pop("current_stream", None)
+    if not stream:
+        return None
+    fresh = f"{state_path}.resumed"
+    with open(fresh, "w", encoding="utf-8") as handle:
+        json.dump(state, handle)
+    os.replace(fresh, state_path)
+    return str(stream)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     config_path = option(args, "--config")
+    unfinished = resume_every_stream(option(args, "--state"))
+    if unfinished:
+        sys.stderr.write(
+            f"tap-salesforce-guard: the last run stopped in {unfinished}; every stream resumes "
+            "from its own bookmark\n"
+        )
     config = read_json(config_path)
     redactor = Redactor(str(config.get(key) or "") for key in SECRET_KEYS)
 

@@ -10,6 +10,9 @@ Plain settings:
     api_limit          daily API request allowance (Sforce-Limit-Info api-usage=used/limit)
     api_used           set today's used count (e.g. to the limit, for REQUEST_LIMIT_EXCEEDED)
     rotate_refresh_token  answer each token call with a new refresh token (the old one dies)
+    unavailable_after_queries  N > 0: serve the next N SOQL queries, then answer every later query
+                          503 SERVER_UNAVAILABLE until reset (a sync that fails mid-way, after the
+                          streams it queried first completed); 0: off
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class Faults:
     invalid_grant: int = 0
     api_limit: int = 100_000
     rotate_refresh_token: bool = False
+    unavailable_after_queries: int = 0
 
 
 @dataclass
@@ -44,6 +48,7 @@ class FaultBoard:
 
     faults: Faults = field(default_factory=Faults)
     usage: dict[str, int] = field(default_factory=dict)
+    queries_served: int = 0  # SOQL queries served since unavailable_after_queries was set
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def update(self, spec: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +68,9 @@ class FaultBoard:
                     self.faults.delay_seconds = float(value)
                 elif key == "rotate_refresh_token":
                     self.faults.rotate_refresh_token = bool(value)
+                elif key == "unavailable_after_queries":
+                    self.faults.unavailable_after_queries = int(value)
+                    self.queries_served = 0
                 else:
                     setattr(self.faults, key, int(value))
         return self.snapshot()
@@ -70,6 +78,7 @@ class FaultBoard:
     def reset(self) -> dict[str, Any]:
         with self._lock:
             self.faults = Faults()
+            self.queries_served = 0
         return self.snapshot()
 
     def snapshot(self) -> dict[str, Any]:
@@ -83,6 +92,17 @@ class FaultBoard:
                 return False
             if left > 0:
                 setattr(self.faults, name, left - 1)
+            return True
+
+    def query_unavailable(self) -> bool:
+        """True when this SOQL query falls after the `unavailable_after_queries` served ones."""
+        with self._lock:
+            allowed = self.faults.unavailable_after_queries
+            if allowed <= 0:
+                return False
+            if self.queries_served < allowed:
+                self.queries_served += 1
+                return False
             return True
 
     def count_call(self) -> tuple[bool, str]:

@@ -207,6 +207,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _query(self, text: str, include_deleted: bool) -> tuple[int, Any]:
         state = self.server.state
+        if state.board.query_unavailable():
+            return 503, _sf_error("SERVER_UNAVAILABLE", "Service Unavailable (emulated)")
         state.soql_log.append(text)
         LOG.info("SOQL (%s): %s", "queryAll" if include_deleted else "query", text)
         try:
