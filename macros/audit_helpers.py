@@ -44,3 +44,23 @@ def business_now(evaluator: MacroEvaluator, execution_ts: exp.Expression) -> exp
     except Exception:  # noqa: BLE001 - an unreadable world clock falls back to the execution time
         return execution_ts
     return exp.cast(exp.Literal.string(now.isoformat()), exp.DataType.build("TIMESTAMPTZ"))
+
+
+@macro()
+def lane_max_lag_minutes(
+    evaluator: MacroEvaluator, lane: exp.Expression, unknown: exp.Expression
+) -> exp.Expression:
+    """Each lane's allowed lag in minutes, from the lane registry (`max_lag_minutes` of the lane
+    job's annotations in meltano.yml, which `brightcart status` and the outage alarm use too):
+    `CASE lane WHEN 'shop' THEN 90 ... ELSE <unknown> END`, generated when the audit is rendered,
+    so a changed limit needs no plan. A lane the registry does not declare gets `unknown`.
+    """
+    from brightcart_ops.registry import registry
+
+    limits = registry().max_lag_minutes()
+    case = exp.Case(this=lane.copy(), default=unknown.copy())
+    for name in sorted(limits):
+        minutes = limits[name]
+        value = int(minutes) if float(minutes).is_integer() else minutes
+        case = case.when(exp.Literal.string(name), exp.Literal.number(value))
+    return case

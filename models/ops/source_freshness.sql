@@ -9,7 +9,7 @@ MODEL (
     unique_values(columns := (
       lane
     )),
-    assert_source_fresh(sla_hours := 2)
+    assert_source_fresh
   ),
   description 'One row per source lane of raw_meta.load_log. How far each lane has landed: its high-water mark (max over succeeded loads), last load and failed loads; the signals gate models on the same mark.'
 );

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlmesh import Context
+
+from brightcart_ops.registry import registry
 
 from . import raw_fixture
 from .conftest import Built
@@ -230,3 +233,43 @@ def test_freshness_audit_flags_a_lane_behind_its_sla(built: Built) -> None:
     blocking, rows = late["assert_source_fresh"]
     assert not blocking
     assert [r[0] for r in rows] == ["shop"]
+
+
+def test_freshness_audit_holds_each_lane_to_its_own_lag_limit(built: Built) -> None:
+    """Each lane against its `max_lag_minutes` from the lane registry: 10 minutes inside its limit
+    passes, 10 minutes past it fails (marketing's day-long limit and the hourly lanes' 90 minutes
+    both sit on either side of a single 2-hour limit); a lane the registry does not declare is
+    held to the audit's default of 120 minutes."""
+    context = built.context
+    now = datetime(2024, 11, 10, 12, 0, tzinfo=UTC)
+    limits = registry().max_lag_minutes()
+    assert limits["marketing"] > 130 and limits["shop"] < 110, limits  # the case's premise
+    within, beyond = {"events", "marketing"}, {"shop", "crm"}
+    gaps = {lane: limits[lane] - 10 for lane in within} | {
+        lane: limits[lane] + 10 for lane in beyond
+    }
+    gaps["legacy"] = 130.0
+    statements = [
+        raw_fixture.load_log_statement(
+            lane, (now - timedelta(minutes=gap)).isoformat(), load_id="freshness-limits"
+        )
+        for lane, gap in gaps.items()
+    ]
+    for statement in statements:
+        context.engine_adapter.execute(statement)
+    try:
+        failures = audit_failures(
+            context,
+            "ops.source_freshness",
+            "2024-11-10",
+            "2024-11-10",
+            execution_time=now.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    finally:
+        context.engine_adapter.execute(
+            "DELETE FROM raw_meta.load_log WHERE load_id = 'freshness-limits'"
+        )
+    blocking, rows = failures["assert_source_fresh"]
+    assert not blocking
+    flagged = {str(r[0]): float(r[2]) for r in rows}
+    assert flagged == {"shop": limits["shop"], "crm": limits["crm"], "legacy": 120.0}, rows
