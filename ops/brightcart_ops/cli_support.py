@@ -40,6 +40,7 @@ from typer._click.exceptions import (
     NoArgsIsHelpError,
     UsageError,
 )
+from typer.core import TyperOption
 
 from brightcart_ops.settings import PROJECT_ROOT
 
@@ -171,6 +172,28 @@ def describe(error: BaseException) -> str:
     if name in ("EndpointConnectionError", "ConnectionRefusedError", "ConnectionError"):
         return f"a service is unreachable ({text}); is the source up? (`brightcart sources status`)"
     return f"{name}: {text}"
+
+
+def _plain_flags() -> None:
+    """`--help` shows a flag as its name alone (`--dry-run`, `--check-slas / --no-check-slas`).
+
+    Typer's rich help prints a type beside every option, `<bool>` beside a flag that takes no
+    value; a flag keeps no type column here, options that take a value keep theirs (`<str>`).
+    Applied once, on import, to every command of the `brightcart` app and those it mounts;
+    `tests/cli/test_help.py` checks the real command's help.
+    """
+    if getattr(TyperOption.display_type_rich, "plain_flags", False):
+        return
+    typed = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else typed(self, ctx)
+
+    display_type_rich.plain_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_plain_flags()
 
 
 def _say(message: str) -> None:

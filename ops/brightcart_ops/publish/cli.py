@@ -28,8 +28,10 @@ console = Console()
 @publish_app.command("run")
 def run_command(
     dataset: Annotated[list[str] | None, typer.Option(help="Only these datasets")] = None,
-    force: Annotated[bool, typer.Option(help="Refresh even if unchanged")] = False,
-    dry_run: Annotated[bool, typer.Option(help="Decide and show, refresh nothing")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Refresh even if unchanged")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Decide and show, refresh nothing")
+    ] = False,
 ) -> None:
     """Publish prod now (what the SQLMesh notification target does after apply/run)."""
     report = publish("manual", force=force, only=set(dataset) if dataset else None, dry_run=dry_run)
@@ -72,7 +74,10 @@ def screenshots_command(
 @publish_app.command("datasets")
 def datasets_command(
     apply: Annotated[
-        bool, typer.Option(help="Create or update the data sets in QuickSight (else only list)")
+        bool,
+        typer.Option(
+            "--apply", help="Create or update the data sets in QuickSight (else only list)"
+        ),
     ] = False,
     owner: Annotated[
         str | None, typer.Option(help="QuickSight group or user ARN that owns new data sets")
