@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -128,6 +129,7 @@ def finance_world(sources: Settings) -> Iterator[FinanceWorld]:
             yield FinanceWorld(settings)
         finally:
             drop_database(settings)
+            shutil.rmtree(own, ignore_errors=True)
 
 
 def source_days(world: FinanceWorld) -> dict[date, dict[str, Decimal]]:
