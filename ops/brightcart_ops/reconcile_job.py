@@ -1,4 +1,8 @@
-"""The daily reconciliation job: check, alert once, repair, re-check, record, alert again."""
+"""The daily reconciliation job: check, alert once, repair, re-check, record, alert again.
+
+Checked: the source against the raw landing (orders, payments, refunds) and against the marts
+finance reads (revenue_daily, executive_daily, the refunds mart), per UTC day.
+"""
 
 from __future__ import annotations
 
@@ -56,6 +60,7 @@ def run_reconciliation(
     last_day: date | None = None,
     days: int = 7,
     entities: Sequence[str] = tuple(rc.q.ENTITIES),
+    marts: Sequence[str] = tuple(rc.q.MARTS),
     cutoff: datetime | None = None,
     repair_drift: bool = True,
     restate_models: bool = True,
@@ -67,8 +72,9 @@ def run_reconciliation(
 ) -> ReconcileReport:
     """Check the window; on drift alert once, repair, re-check, and alert again if needed.
 
-    `project` is the SQLMesh project to restate in (default: the repository's); `stage` is told
-    each step as it starts (progress).
+    `entities` are compared with the raw landing, `marts` (what finance reads) with the source's
+    finance figures; a mart not built yet is left out. `project` is the SQLMesh project to
+    restate in (default: the repository's); `stage` is told each step as it starts (progress).
     """
     stage = stage or (lambda _text: None)
     warehouse = warehouse or Warehouse(settings)
@@ -79,8 +85,18 @@ def run_reconciliation(
     report = ReconcileReport(new_id(), cutoff, [])
     stage(f"comparing {len(entities)} entities, {first_day}..{last_day}, source vs warehouse")
     report.checked = rc.compare(settings, warehouse, entities, first_day, last_day, cutoff)
+    built = rc.built_marts(warehouse, marts)
+    for mart in sorted(set(marts) - set(built)):
+        stage(f"{mart} is not built yet (no prod plan): not compared")
+    if built:
+        through = min(last_day, rc.last_complete_day(cutoff))
+        stage(f"comparing {len(built)} finance marts with the source, {first_day}..{through}")
+        report.checked += rc.compare_marts(settings, warehouse, built, first_day, last_day, cutoff)
     plan = repair.RepairPlan()
     for result in report.mismatches:
+        if result.entity in rc.q.MARTS:
+            plan.add(result.entity, result.day)
+            continue
         stage(f"key by key: {result.entity} {result.day}")
         diff = rc.key_diff(settings, warehouse, result.entity, result.day, cutoff)
         gone = repair.gone_from_source(settings, result.entity, diff.extra)
@@ -107,14 +123,22 @@ def run_reconciliation(
     stage("re-checking the repaired days")
     days_to_check = {(r.entity, r.day) for r in report.mismatches}
     rechecked = []
-    for entity in sorted(plan.days):
-        for result in rc.compare(
-            settings, warehouse, [entity], min(plan.days[entity]), max(plan.days[entity]), cutoff
-        ):
-            if (result.entity, result.day) in days_to_check:
-                result.status = "repaired" if result.matches else "mismatch"
-                result.detail = "; ".join(report.errors)
-                rechecked.append(result)
+    again = [
+        result
+        for entity, days_of in sorted(plan.days.items())
+        for result in rc.compare(settings, warehouse, [entity], min(days_of), max(days_of), cutoff)
+    ] + [
+        result
+        for mart, days_of in sorted(plan.marts.items())
+        for result in rc.compare_marts(
+            settings, warehouse, [mart], min(days_of), max(days_of), cutoff
+        )
+    ]
+    for result in again:
+        if (result.entity, result.day) in days_to_check:
+            result.status = "repaired" if result.matches else "mismatch"
+            result.detail = "; ".join(filter(None, [result.detail, *report.errors]))
+            rechecked.append(result)
     report.rechecked = rechecked
     rc.record(warehouse, report.run_id, "recheck", cutoff, rechecked)
     if report.ok:
@@ -150,18 +174,26 @@ def _repair(
         report.tombstones[entity] = repair.write_tombstones(
             warehouse, entity, sorted(set(keys)), report.run_id
         )
-    stage(f"re-extracting {sum(len(d) for d in plan.days.values())} entity-days")
-    try:
-        repair.reextract(settings, plan.days, report.run_id, environment)
-    except (RuntimeError, OSError) as exc:  # recorded and alerted; the re-check shows it
-        report.errors.append(f"re-extract failed: {exc}")
-    if restate_models:
+    if plan.days:
+        stage(f"re-extracting {sum(len(d) for d in plan.days.values())} entity-days")
+        try:
+            repair.reextract(settings, plan.days, report.run_id, environment)
+        except (RuntimeError, OSError) as exc:  # recorded and alerted; the re-check shows it
+            report.errors.append(f"re-extract failed: {exc}")
+    if restate_models and plan.days:
         all_days = {d for ds in plan.days.values() for d in ds}
         stage(f"restating the models of {len(all_days)} day(s) in prod")
         try:
             repair.restate_entities(settings, plan.days, all_days, environment, project)
         except (RuntimeError, OSError) as exc:
             report.errors.append(f"restate failed: {exc}")
+    if restate_models and plan.marts:  # after the raw repair: the marts read what it fixed
+        finance_days = {d for ds in plan.marts.values() for d in ds}
+        stage(f"restating the finance marts for {len(finance_days)} business day(s) in prod")
+        try:
+            repair.restate_finance(settings, plan.marts, environment, project)
+        except (RuntimeError, OSError) as exc:
+            report.errors.append(f"finance restate failed: {exc}")
 
 
 def rc_kind() -> str:

@@ -62,20 +62,22 @@ ENTITIES: dict[str, Entity] = {
 }
 
 
-def _row_text(entity: Entity, amount_2dp: str) -> str:
-    return f"CAST({entity.key} AS VARCHAR) || '|' || {amount_2dp} || '|' || {entity.status}"
-
-
 def hash60(entity: Entity, dialect: str) -> str:
     """The per-row 60-bit integer, in the given SQL dialect (postgres, duckdb, redshift)."""
+    return row_hash60(entity.key, entity.amount, entity.status, dialect)
+
+
+def row_hash60(key: str, amount_sql: str, status: str, dialect: str) -> str:
+    """60 bits of md5('<key>|<amount, 2 decimals>|<status>') over the given columns."""
     if dialect == "postgres":
-        amount = f"({entity.amount})::numeric(12,2)::text"
-        text = f"{entity.key}::text || '|' || {amount} || '|' || {entity.status}"
+        amount = f"({amount_sql})::numeric(12,2)::text"
+        text = f"{key}::text || '|' || {amount} || '|' || {status}"
         return f"('x' || substr(md5({text}), 1, 15))::bit(60)::bigint"
-    amount = " + ".join(
-        f"CAST({part.strip()} AS DECIMAL(12,2))" for part in entity.amount.split("+")
+    amount = " + ".join(f"CAST({part.strip()} AS DECIMAL(12,2))" for part in amount_sql.split("+"))
+    text = (
+        f"CAST({key} AS VARCHAR) || '|' || "
+        f"CAST(CAST({amount} AS DECIMAL(12,2)) AS VARCHAR) || '|' || {status}"
     )
-    text = _row_text(entity, f"CAST(CAST({amount} AS DECIMAL(12,2)) AS VARCHAR)")
     if dialect == "redshift":
         # Redshift: STRTOL parses hex into BIGINT; 15 hex digits fit in 60 bits.
         return f"STRTOL(SUBSTRING(MD5({text}), 1, 15), 16)"
@@ -195,6 +197,138 @@ def tombstones(entity: Entity, keys: list[int], columns: list[str]) -> str:
         f"FROM ({latest_versions(entity)}) AS v "
         f"WHERE version_rank = 1 AND _sdc_deleted_at IS NULL AND {entity.key} IN ({listed})"
     )
+
+
+# --- What finance reads: the marts, per UTC business day -------------------------------------
+
+
+@dataclass(frozen=True)
+class Mart:
+    name: str  # reconciliation entity: the table or view finance reads, schema.name
+    figures: tuple[str, ...]  # the day's figures, in the order mart_daily returns them
+    count: str  # the figure recorded as the count
+    total: str  # the figure recorded as the sum
+
+    @property
+    def schema(self) -> str:
+        return self.name.split(".")[0]
+
+    @property
+    def table(self) -> str:
+        return self.name.split(".")[1]
+
+
+FINANCE = ("gmv", "discounts", "net_sales", "refunds", "net_revenue")
+MARTS: dict[str, Mart] = {
+    m.name: m
+    for m in (
+        # summed over its slices; `orders` is distinct orders per slice, so its sum counts
+        # distinct (order, category, seller) of the paid lines (channel and country are per order)
+        Mart(
+            "marts_finance.revenue_daily", ("slice_orders", *FINANCE), "slice_orders", "net_revenue"
+        ),
+        Mart("bi.executive_daily", ("orders", *FINANCE), "orders", "net_revenue"),
+        Mart(
+            "marts_refunds.refunds",
+            ("refund_rows", "refunds", "refund_checksum"),
+            "refund_rows",
+            "refunds",
+        ),
+    )
+}
+# Figures that are whole numbers (counts, checksums); the others are money with 2 decimals.
+WHOLE_FIGURES = frozenset({"orders", "slice_orders", "refund_rows", "refund_checksum"})
+# The columns source_finance_daily returns after the day, in order.
+SOURCE_FIGURES = (
+    "orders",
+    "slice_orders",
+    "gmv",
+    "discounts",
+    "net_sales",
+    "refunds",
+    "net_revenue",
+    "refund_rows",
+    "refund_checksum",
+)
+REFUND_HASH = ("refund_id", "amount", "refund_type")  # key, amount, status of a refund row
+
+
+def source_finance_daily() -> str:
+    """The finance figures per UTC business day, from the source; params start, end, cutoff.
+
+    Written from the shop schema and the KPI definitions (docs/warehouse.md), not from the
+    models: sales at `paid_at` (GMV = quantity * unit_price, discounts positive, orders = distinct
+    paid orders with a line), refunds and chargebacks at `refunded_at` (positive), net sales =
+    GMV - discounts, net revenue = net sales - refunds. Only rows that existed at the cutoff
+    (`created_at`) count: a row created after the last load cannot be in the marts yet.
+    """
+    refund_hash = row_hash60(*REFUND_HASH, "postgres")
+    return f"""
+WITH paid AS (
+    SELECT order_id, paid_at FROM shop.orders
+    WHERE paid_at >= %(start)s AND paid_at < %(end)s AND created_at <= %(cutoff)s
+),
+lines AS (
+    SELECT {_day("p.paid_at")} AS day, p.order_id,
+           coalesce(pr.category, 'unknown') AS category, i.seller_id,
+           i.quantity * i.unit_price AS gross, i.discount_amount AS discount
+    FROM paid AS p
+    JOIN shop.order_items AS i ON i.order_id = p.order_id AND i.created_at <= %(cutoff)s
+    LEFT JOIN shop.products AS pr ON pr.product_id = i.product_id
+),
+sales AS (
+    SELECT day, count(DISTINCT order_id) AS orders,
+           count(DISTINCT (order_id, category, seller_id)) AS slice_orders,
+           sum(gross) AS gmv, sum(discount) AS discounts
+    FROM lines GROUP BY day
+),
+money_back AS (
+    SELECT {_day("refunded_at")} AS day, count(*) AS refund_rows, sum(amount) AS refunds,
+           sum({refund_hash}::numeric) AS refund_checksum
+    FROM shop.refunds
+    WHERE refunded_at >= %(start)s AND refunded_at < %(end)s AND created_at <= %(cutoff)s
+    GROUP BY 1
+)
+SELECT day,
+       coalesce(s.orders, 0),
+       coalesce(s.slice_orders, 0),
+       coalesce(s.gmv, 0),
+       coalesce(s.discounts, 0),
+       coalesce(s.gmv, 0) - coalesce(s.discounts, 0),
+       coalesce(b.refunds, 0),
+       coalesce(s.gmv, 0) - coalesce(s.discounts, 0) - coalesce(b.refunds, 0),
+       coalesce(b.refund_rows, 0),
+       coalesce(b.refund_checksum, 0)
+FROM sales AS s FULL JOIN money_back AS b USING (day)
+ORDER BY day
+"""
+
+
+def mart_daily(
+    mart: Mart, dialect: str, first_day: date, last_day: date
+) -> tuple[str, list[object]]:
+    """The mart's figures per day of [first_day, last_day], in `mart.figures` order."""
+    if mart.name == "marts_refunds.refunds":
+        start, _ = day_bounds(first_day)
+        _, end = day_bounds(last_day)
+        refund_hash = row_hash60(*REFUND_HASH, dialect)
+        sql = (
+            f"SELECT {_day('refunded_at')} AS day, count(*), coalesce(sum(amount), 0), "
+            f"coalesce(sum(CAST({refund_hash} AS DECIMAL(38,0))), 0) "
+            f"FROM {mart.name} WHERE refunded_at >= ? AND refunded_at < ? GROUP BY 1"
+        )
+        return sql, [start, end]
+    if mart.name == "marts_finance.revenue_daily":
+        columns = ", ".join(f"sum({f})" for f in ("orders", *FINANCE))
+        grouped = " GROUP BY 1"
+    else:
+        columns = ", ".join(("orders", *FINANCE))
+        grouped = ""
+    sql = (
+        f"SELECT revenue_date, {columns} FROM {mart.name} "
+        f"WHERE revenue_date >= ? AND revenue_date <= ?{grouped}"
+    )
+    return sql, [first_day, last_day]
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:

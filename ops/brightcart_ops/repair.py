@@ -7,6 +7,8 @@
    appends versions it does not hold yet.
 3. The staging models of the affected entities are restated in prod for the affected days;
    SQLMesh restates everything downstream of them for that window.
+4. A finance mart that differs from the source is restated in prod for its business days
+   (finance_restatements: which models, which range).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -35,9 +37,55 @@ FINANCE_JOB = "finance-full-extract"
 class RepairPlan:
     days: dict[str, set[date]] = field(default_factory=dict)  # entity -> mismatched days
     gone: dict[str, list[int]] = field(default_factory=dict)  # entity -> keys deleted at source
+    marts: dict[str, set[date]] = field(default_factory=dict)  # finance mart -> mismatched days
 
     def add(self, entity: str, day: date) -> None:
-        self.days.setdefault(entity, set()).add(day)
+        if entity in q.MARTS:
+            self.marts.setdefault(entity, set()).add(day)
+        else:
+            self.days.setdefault(entity, set()).add(day)
+
+
+@dataclass(frozen=True)
+class Restatement:
+    models: tuple[str, ...]  # restated in prod; SQLMesh restates their downstream too
+    first_day: date  # the range, inclusive, as `sqlmesh plan --start/--end` read dates
+    last_day: date
+
+
+def finance_restatements(marts: dict[str, set[date]]) -> list[Restatement]:
+    """Which models to restate over which days so the finance marts are rebuilt for the given
+    business days: one restatement per run of consecutive days.
+
+    revenue_daily and executive_daily are rebuilt from the ledger (restating it restates both,
+    whichever of the two is wrong); the refunds mart reads staging and is restated itself. The
+    ledger's intervals are business time (`entry_at`), so a business day is the same day of the
+    model; a ledger processed by another time would map the days to its own intervals here.
+    """
+    own = {
+        "marts_finance.revenue_daily": "marts_finance.revenue_ledger",
+        "bi.executive_daily": "marts_finance.revenue_ledger",
+        "marts_refunds.refunds": "marts_refunds.refunds",
+    }
+    models = tuple(sorted({own[mart] for mart in marts}))
+    days = sorted({d for ds in marts.values() for d in ds})
+    runs: list[Restatement] = []
+    for day in days:
+        if runs and day == runs[-1].last_day + timedelta(days=1):
+            runs[-1] = Restatement(models, runs[-1].first_day, day)
+        else:
+            runs.append(Restatement(models, day, day))
+    return runs
+
+
+def restate_finance(
+    settings: Settings,
+    marts: dict[str, set[date]],
+    environment: str,
+    project: Path | None = None,
+) -> None:
+    for run in finance_restatements(marts):
+        restate(settings, run.models, run.first_day, run.last_day, environment, project)
 
 
 def gone_from_source(settings: Settings, entity: str, keys: list[int]) -> list[int]:
