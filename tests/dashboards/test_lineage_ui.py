@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from project_copy import copy_project
 from sqlmesh import Context
 from web.server.api.endpoints.lineage import create_lineage_adjacency_list
 
@@ -39,15 +40,6 @@ from brightcart_ops.settings import PROJECT_ROOT
 
 from .conftest import SCREENSHOTS, DashboardWorld
 
-PROJECT_PARTS = (
-    "config.py",
-    "external_models.yaml",
-    "models",
-    "macros",
-    "audits",
-    "signals",
-    "linter",
-)
 MODEL = "bi.executive_daily"
 COLUMN = "net_revenue"
 
@@ -89,12 +81,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def project_copy(dashboard_world: DashboardWorld) -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="ui-project-", dir=dashboard_world.settings.home))
-    for part in PROJECT_PARTS:
-        source = PROJECT_ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, folder / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, folder / part)
+    copy_project(folder)
     try:
         yield folder
     finally:

@@ -24,6 +24,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from project_copy import copy_project
 from sqlmesh import Context
 
 from brightcart_ops.lanes import run_lane
@@ -49,7 +50,6 @@ def _hours(name: str) -> int:
 ATTRIBUTION_WINDOW_HOURS = _hours("ATTRIBUTION_WINDOW_HOURS")
 LEAD = timedelta(hours=_hours("ATTRIBUTION_LEAD_HOURS"))
 MODEL = "marts_marketing.attribution"
-PROJECT_FILES = ["config.py", "external_models.yaml", "macros", "audits", "signals", "linter"]
 RULES = ("first_touch", "last_touch", "linear", "position_based")
 START = datetime(2026, 11, 1, tzinfo=UTC)
 END = START + timedelta(days=6)
@@ -78,20 +78,6 @@ def project_files() -> list[Path]:
         return sorted(Path(p) for p in paths if p is not None)
     finally:
         context.close()
-
-
-def copy_project(target: Path) -> None:
-    for name in PROJECT_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    for path in project_files():
-        destination = target / path.relative_to(REPO)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, destination)
 
 
 @dataclass
@@ -163,7 +149,7 @@ def world(sources: Settings) -> Iterator[World]:
             for lane in registry().lanes.values():
                 result = run_lane(sources, lane.job, "dev", attempts=2, backoff_seconds=2)
                 assert result.status == "succeeded", (lane.job, result.error)
-            copy_project(project)
+            copy_project(project, project_files())
             yield World(sources, project, landed, home)
         finally:
             shutil.rmtree(home, ignore_errors=True)

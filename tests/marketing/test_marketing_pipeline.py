@@ -42,8 +42,17 @@ def apply_project(project: Path, home: Path) -> Path:
     context = Context(paths=[project], gateway="local")
     try:
         # the world lives in 2026-11: a virtual environment backfilled for that window only keeps
-        # the test short (prod plans always backfill from the project start)
-        context.plan(ENV, start=PLAN_START, end=PLAN_END, auto_apply=True, no_prompts=True)
+        # the test short (prod plans always backfill from the project start); the project's YAML
+        # unit tests and linter run once elsewhere (tests/warehouse, `make lint`), not per plan
+        context.plan(
+            ENV,
+            start=PLAN_START,
+            end=PLAN_END,
+            auto_apply=True,
+            no_prompts=True,
+            skip_tests=True,
+            skip_linter=True,
+        )
     finally:
         context.close()
     return warehouse

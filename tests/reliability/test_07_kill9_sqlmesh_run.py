@@ -35,6 +35,7 @@ from brightcart_world.generator import advance
 
 from .harness import (
     EXTRA_TRIALS,
+    PLAN_SKIPS,
     TALLY,
     WORLD_START,
     RelWorld,
@@ -147,7 +148,7 @@ def _clean_build(rel: RelWorld) -> Path:
             )
         con.execute("DETACH landed")
     env = {"BRIGHTCART_HOME": str(home), "BRIGHTCART_WAREHOUSE": str(clean)}
-    for args in (("plan", "--auto-apply", "--no-prompts"), ("run",)):
+    for args in (("plan", "--auto-apply", "--no-prompts", *PLAN_SKIPS), ("run",)):
         proc = rel.sqlmesh_popen(*args, env=env)
         assert proc.wait() == 0, (
             f"clean build `sqlmesh {' '.join(args)}`: {rel.output_tail(proc, 40)}"

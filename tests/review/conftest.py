@@ -23,7 +23,7 @@ from brightcart_world.settings import Settings
 from brightcart_world.sources.isolation import unique_db_name
 from brightcart_world.sources.pgdb import drop_database, ensure_database
 
-from .world import AUTHOR, CONTROLLER, POLICY, ReviewWorld, copy_project, dataset_map
+from .world import AUTHOR, CONTROLLER, POLICY, ReviewWorld, copy_finance_project, dataset_map
 
 WORLD = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC))
 MONTH = "2026-11"
@@ -56,7 +56,7 @@ def review_world(sources: Settings) -> Iterator[ReviewWorld]:
     boto3.client("s3").create_bucket(Bucket=settings.s3_bucket)
     project = home / "project"
     with pytest.MonkeyPatch.context() as patch:
-        views = copy_project(project)
+        views = copy_finance_project(project)
         (home / "policy.yaml").write_text(POLICY)
         for name, value in {
             "BRIGHTCART_HOME": str(home),

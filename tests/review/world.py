@@ -4,7 +4,6 @@ the SQLMesh project, prod built through the review loop under the enforced promo
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -16,6 +15,7 @@ from typing import Any
 import duckdb
 import psycopg
 import yaml
+from project_copy import copy_project
 from sqlmesh import Context
 from sqlmesh.core.dialect import format_model_expressions, parse
 from typer.testing import CliRunner, Result
@@ -28,7 +28,6 @@ from brightcart_world.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 SQLMESH = Path(sys.executable).with_name("sqlmesh")
-PROJECT_FILES = ["config.py", "external_models.yaml", "macros", "audits", "signals", "linter"]
 RAW_SCHEMAS = {"raw_shop"}  # the lane this world lands
 
 AUTHOR = "alice.engineer"
@@ -80,23 +79,11 @@ def finance_project_files() -> list[Path]:
         context.close()
 
 
-def copy_project(target: Path) -> list[str]:
+def copy_finance_project(target: Path) -> list[str]:
     """Copy the finance part of the project into `target`; returns the bi views it holds."""
-    for name in PROJECT_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    views = []
-    for path in finance_project_files():
-        destination = target / path.relative_to(REPO)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, destination)
-        if path.parent.name == "bi":
-            views.append(f"bi.{path.stem}")
-    return views
+    models = finance_project_files()
+    copy_project(target, models)
+    return [f"bi.{path.stem}" for path in models if path.parent.name == "bi"]
 
 
 def dataset_map(target: Path, views: Iterable[str]) -> Path:

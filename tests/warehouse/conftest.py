@@ -41,13 +41,33 @@ def build(prefix: str, monkeypatch: pytest.MonkeyPatch) -> Built:
     return Built(workdir, copy, context)
 
 
-@pytest.fixture(scope="module")
-def built() -> Iterator[Built]:
-    """One planned project per test module; tests in a module may share and extend its state."""
+@pytest.fixture(scope="package")
+def built_once() -> Iterator[Path]:
+    """The project planned into prod once per test run: a folder holding the project copy, the
+    warehouse and its state, which `built` copies for each module (nothing opened on it)."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        result = build("build-", monkeypatch)
+        result = build("build-once-", monkeypatch)
+        result.context.close()
+    try:
+        yield result.workdir
+    finally:
+        shutil.rmtree(result.workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def built(built_once: Path) -> Iterator[Built]:
+    """One planned project per test module, a copy of the one planned once (warehouse, SQLMesh
+    state and project files); tests in a module may share and extend its state."""
+    workdir = project.temp_dir("build-")
+    shutil.copytree(
+        built_once, workdir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".cache", "logs")
+    )
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name, value in project.duckdb_env(workdir).items():
+            monkeypatch.setenv(name, value)
+        context = project.context(workdir / "project")
         try:
-            yield result
+            yield Built(workdir, workdir / "project", context)
         finally:
-            result.context.close()
-            shutil.rmtree(result.workdir, ignore_errors=True)
+            context.close()
+            shutil.rmtree(workdir, ignore_errors=True)

@@ -11,19 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from project_copy import copy_project
 
 from . import project
 
-# The whole SQLMesh project: what `sqlmesh test` loads at the repository's root.
-WHOLE_PROJECT = [
-    "config.py",
-    "external_models.yaml",
-    "models",
-    "macros",
-    "audits",
-    "signals",
-    "linter",
-]
 TOP_LEVEL_TESTS = sorted((project.ROOT / "tests").glob("test_*.yaml"))
 
 
@@ -53,14 +44,7 @@ def test_top_level_sqlmesh_yaml_unit_tests_pass(monkeypatch: pytest.MonkeyPatch)
     assert len(TOP_LEVEL_TESTS) == 5, [p.name for p in TOP_LEVEL_TESTS]
     workdir = project.temp_dir("unit-top-")
     try:
-        copy = workdir / "project"
-        for name in WHOLE_PROJECT:
-            source = project.ROOT / name
-            if source.is_dir():
-                shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                copy.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, copy / name)
+        copy = copy_project(workdir / "project")
         (copy / "tests").mkdir()
         for test in TOP_LEVEL_TESTS:
             shutil.copy2(test, copy / "tests" / test.name)
