@@ -27,8 +27,10 @@ class StepResult:
     output_tail: str
 
 
-# The sqlmesh commands whose "now" decides what is due and what the freshness audit measures.
-CLOCKED_COMMANDS = ("plan", "run")
+# The sqlmesh commands whose "now" decides what is due, and the option that sets it: `plan` takes
+# an execution time (what is due, and what the freshness audit measures), `run` has no such option
+# and takes the end of the intervals it may run.
+CLOCK_OPTION = {"plan": "--execution-time", "run": "--end"}
 
 
 def on_business_clock(args: list[str]) -> list[str]:
@@ -37,13 +39,15 @@ def on_business_clock(args: list[str]) -> list[str]:
     Production runs on the wall clock, SQLMesh's default, and gets the arguments unchanged. A
     local world (BRIGHTCART_CLOCK=world) lives days behind the wall clock: without its own time
     as the execution time, the freshness audit (`assert_source_fresh`, against @execution_ts)
-    would find every lane weeks late and alert. An explicit --execution-time wins."""
-    if business_clock() != "world" or not args or args[0] not in CLOCKED_COMMANDS:
+    would find every lane weeks late and alert, and a run would take every interval up to the
+    wall clock as due. An explicit clock option wins."""
+    if business_clock() != "world" or not args or args[0] not in CLOCK_OPTION:
         return args
-    if any(arg == "--execution-time" or arg.startswith("--execution-time=") for arg in args):
+    option = CLOCK_OPTION[args[0]]
+    if any(arg == option or arg.startswith(f"{option}=") for arg in args):
         return args
     now = business_now().astimezone(UTC)
-    return [*args, "--execution-time", now.strftime("%Y-%m-%d %H:%M:%S")]
+    return [*args, option, now.strftime("%Y-%m-%d %H:%M:%S")]
 
 
 def sqlmesh_bin() -> str:
