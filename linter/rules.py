@@ -58,8 +58,15 @@ class RedshiftPortableFunctions(Rule):
         return [self.violation(f"{model.name}: {reason}") for reason in reasons] or None
 
 
+# A model with this tag is processed by when its rows became known (its time column is a booking
+# time, docs/warehouse.md "The time model"): late data is new data in the current interval, and a
+# lookback would only recompute what cannot change.
+BOOKED_BY_CHANGE_TIME = "booked_by_change_time"
+
+
 class IncrementalModelContract(Rule):
-    """INCREMENTAL_BY_TIME_RANGE models need a time column, a lookback for late data and audits."""
+    """INCREMENTAL_BY_TIME_RANGE models need a time column, a lookback for late data and audits;
+    a model booked by change time needs no lookback."""
 
     def check_model(self, model: Model) -> RuleViolation | list[RuleViolation] | None:
         if not model.kind.is_incremental_by_time_range:
@@ -67,7 +74,7 @@ class IncrementalModelContract(Rule):
         problems: list[str] = []
         if getattr(model.kind, "time_column", None) is None:
             problems.append("has no time_column")
-        if not getattr(model.kind, "lookback", 0):
+        if not getattr(model.kind, "lookback", 0) and BOOKED_BY_CHANGE_TIME not in model.tags:
             problems.append("has no lookback (late data would be missed)")
         if not model.audits:
             problems.append("has no audits")

@@ -1,7 +1,9 @@
 """BrightCart KPIs, each defined once; every mart and bi view calls these macros.
 
-Ledger KPIs aggregate rows of ``marts_finance.revenue_ledger`` (columns ``entry_type``,
-``amount``, ``order_id``): the column names can be passed when a model aliases them.
+Ledger KPIs aggregate money rows with the columns ``entry_type``, ``amount`` and ``order_id``:
+the lines as of business date (``marts_finance.revenue_lines``), or ledger entries
+(``marts_finance.revenue_ledger``, where a reversal carries the negated amount); the column names
+can be passed when a model aliases them.
 Ratio KPIs combine already aggregated figures and never divide by zero (NULL instead).
 
     gmv             = sum(quantity * unit_price) of paid orders        (sale entries)

@@ -23,7 +23,7 @@ WITH money AS (
     @kpi_refunds() AS refunds,
     @kpi_net_revenue() AS net_revenue,
     @kpi_orders() AS orders
-  FROM marts_finance.revenue_ledger
+  FROM marts_finance.revenue_lines
   GROUP BY
     1
 ), first_orders AS (

@@ -20,7 +20,7 @@ SELECT
   @kpi_net_revenue() AS net_revenue, /* net sales - refunds */
   @kpi_orders() AS orders, /* distinct paid orders */
   @kpi_aov(@kpi_net_sales(), @kpi_orders()) AS aov /* net sales / orders */
-FROM marts_finance.revenue_ledger
+FROM marts_finance.revenue_lines
 GROUP BY
   1,
   2

@@ -5,10 +5,16 @@
 2. The finance-full-extract job re-reads exactly the affected streams and days (tap-postgres
    `custom_where_clauses` on the day column, through Meltano environment overrides); the loader
    appends versions it does not hold yet.
-3. The staging models of the affected entities are restated in prod for the affected days;
-   SQLMesh restates everything downstream of them for that window.
-4. A finance mart that differs from the source is restated in prod for its business days
-   (finance_restatements: which models, which range).
+3. The staging models of the affected entities are restated in prod for the affected days, and
+   the finance ledger from the oldest of them through today; SQLMesh restates everything
+   downstream of them for that window.
+4. A finance mart that differs from the source is restated in prod from its oldest wrong business
+   day through today (finance_restatements: which models, which range).
+
+The ledger is processed by booking time (docs/warehouse.md, "The time model"): the entries of a
+business day are booked on that day or on any day after it, when a change to its money became
+known. Repairing business day D therefore restates the ledger's booking intervals from D through
+today, whatever D's age; restating only D would leave out every correction booked later.
 """
 
 from __future__ import annotations
@@ -16,14 +22,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
 
 from brightcart_ops import reconcile_sql as q
 from brightcart_ops.meltano_window import postgres_window, range_clause
-from brightcart_ops.opslog import utcnow
+from brightcart_ops.opslog import business_now, utcnow
 from brightcart_ops.registry import registry
 from brightcart_ops.restate import restate
 from brightcart_ops.runner import Window, run_window
@@ -31,6 +37,10 @@ from brightcart_ops.settings import Settings
 from brightcart_ops.warehouse import Warehouse
 
 FINANCE_JOB = "finance-full-extract"
+LEDGER = "marts_finance.revenue_ledger"
+# The source entities whose versions the ledger books (a re-extracted version of one of them may
+# be dated at any earlier hour, so the ledger is restated with their staging).
+LEDGER_ENTITIES = frozenset({"orders", "order_items", "refunds"})
 
 
 @dataclass
@@ -53,29 +63,30 @@ class Restatement:
     last_day: date
 
 
-def finance_restatements(marts: dict[str, set[date]]) -> list[Restatement]:
+def business_today() -> date:
+    """Today on the business clock (a local world's own day, else the wall clock's), UTC."""
+    return business_now().astimezone(UTC).date()
+
+
+def finance_restatements(marts: dict[str, set[date]], through: date) -> list[Restatement]:
     """Which models to restate over which days so the finance marts are rebuilt for the given
-    business days: one restatement per run of consecutive days.
+    business days: one restatement from the oldest wrong day through `through` (today).
 
     revenue_daily and executive_daily are rebuilt from the ledger (restating it restates both,
     whichever of the two is wrong); the refunds mart reads staging and is restated itself. The
-    ledger's intervals are business time (`entry_at`), so a business day is the same day of the
-    model; a ledger processed by another time would map the days to its own intervals here.
+    ledger's intervals are booking time, and money of business day D may be booked on any later
+    day, so the range runs from D to today rather than over D alone.
     """
     own = {
-        "marts_finance.revenue_daily": "marts_finance.revenue_ledger",
-        "bi.executive_daily": "marts_finance.revenue_ledger",
+        "marts_finance.revenue_daily": LEDGER,
+        "bi.executive_daily": LEDGER,
         "marts_refunds.refunds": "marts_refunds.refunds",
     }
     models = tuple(sorted({own[mart] for mart in marts}))
     days = sorted({d for ds in marts.values() for d in ds})
-    runs: list[Restatement] = []
-    for day in days:
-        if runs and day == runs[-1].last_day + timedelta(days=1):
-            runs[-1] = Restatement(models, runs[-1].first_day, day)
-        else:
-            runs.append(Restatement(models, day, day))
-    return runs
+    if not days:
+        return []
+    return [Restatement(models, days[0], max(days[0], through))]
 
 
 def restate_finance(
@@ -84,7 +95,7 @@ def restate_finance(
     environment: str,
     project: Path | None = None,
 ) -> None:
-    for run in finance_restatements(marts):
+    for run in finance_restatements(marts, business_today()):
         restate(settings, run.models, run.first_day, run.last_day, environment, project)
 
 
@@ -117,11 +128,12 @@ def write_tombstones(warehouse: Warehouse, entity: str, keys: list[int], run_id:
             f"raw_shop.{entity} lacks {sorted(missing)}: it was not written by target-redshift; "
             "reload it with the shop lane before reconciling"
         )
-    now = utcnow()
+    # the deletion became known now on the business clock: the ledger books its reversal there
+    deleted_at = business_now()
     before = warehouse.query(f"SELECT count(*) FROM raw_shop.{entity}")[0][0]
     warehouse.execute(
         q.tombstones(spec, keys, columns),
-        (now, time.time_ns() // 1_000_000, f"reconcile:{run_id}", now),
+        (deleted_at, time.time_ns() // 1_000_000, f"reconcile:{run_id}", utcnow()),
     )
     after = warehouse.query(f"SELECT count(*) FROM raw_shop.{entity}")[0][0]
     return int(after) - int(before)
@@ -157,9 +169,16 @@ def restate_entities(
     environment: str,
     project: Path | None = None,
 ) -> None:
-    models = sorted({q.ENTITIES[e].staging_model for e in entities})
+    """Restate the entities' staging for the days; with the ledger, from the first through today
+    (one plan)."""
+    chosen_entities = set(entities)
+    models = {q.ENTITIES[e].staging_model for e in chosen_entities}
     chosen = sorted(days)
-    restate(settings, models, chosen[0], chosen[-1], environment, project)
+    last = chosen[-1]
+    if chosen_entities & LEDGER_ENTITIES:
+        models.add(LEDGER)
+        last = max(last, business_today())
+    restate(settings, sorted(models), chosen[0], last, environment, project)
 
 
 def window_of(days: Iterable[date]) -> tuple[datetime, datetime]:

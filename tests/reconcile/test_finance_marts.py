@@ -260,22 +260,27 @@ def test_clean_world_matches_then_an_old_corrupted_day_is_repaired(
     ) == [(1, 1)]
 
 
-def test_finance_restatements_cover_each_run_of_days_with_the_models_behind_the_marts() -> None:
-    day = date(2026, 10, 20)
+def test_finance_restatements_restate_the_ledger_from_the_oldest_day_through_today() -> None:
+    day, today = date(2026, 10, 20), date(2026, 11, 4)
     ledger, refunds = "marts_finance.revenue_ledger", "marts_refunds.refunds"
+    # money of a business day may be booked on any later day: one range, oldest day to today
     assert finance_restatements(
         {
             "marts_finance.revenue_daily": {day, day + timedelta(days=1)},
             "marts_refunds.refunds": {day + timedelta(days=1), day + timedelta(days=9)},
-        }
-    ) == [
-        Restatement((ledger, refunds), day, day + timedelta(days=1)),
-        Restatement((ledger, refunds), day + timedelta(days=9), day + timedelta(days=9)),
+        },
+        today,
+    ) == [Restatement((ledger, refunds), day, today)]
+    assert finance_restatements({"bi.executive_daily": {day}}, today) == [
+        Restatement((ledger,), day, today)
     ]
-    assert finance_restatements({"bi.executive_daily": {day}}) == [Restatement((ledger,), day, day)]
-    assert finance_restatements({"marts_refunds.refunds": {day}}) == [
-        Restatement((refunds,), day, day)
+    assert finance_restatements({"marts_refunds.refunds": {day}}, today) == [
+        Restatement((refunds,), day, today)
     ]
+    assert finance_restatements({"bi.executive_daily": {today}}, day) == [
+        Restatement((ledger,), today, today)
+    ]
+    assert finance_restatements({}, today) == []
     defined = {
         match.group(1)
         for path in (PROJECT_ROOT / "models").rglob("*.sql")

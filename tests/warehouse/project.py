@@ -35,6 +35,7 @@ PROJECT_GLOBS = [
     "macros/kpis.py",
     "macros/money.py",
     "macros/audit_helpers.py",
+    "macros/versions.py",
     "audits/*.sql",
     "signals/sources_landed.py",
     "linter/rules.py",

@@ -96,12 +96,22 @@ def test_kpis_equal_independent_sql_over_raw(built: Built) -> None:
 
 
 def test_partial_refund_lands_next_month_and_chargeback_is_unallocated(built: Built) -> None:
+    # as of business date: the refunds that stand
     assert built.rows(
         "SELECT entry_type, CAST(entry_at AS VARCHAR), order_id, category, seller_id, amount "
-        "FROM marts_finance.revenue_ledger WHERE entry_type IN ('refund', 'chargeback') ORDER BY 2"
+        "FROM marts_finance.revenue_lines WHERE entry_type IN ('refund', 'chargeback') ORDER BY 2"
     ) == [
         ("chargeback", "2024-11-02 15:00:00+00", 1005, "unallocated", None, Decimal("-100.00")),
         ("refund", "2024-11-03 09:00:00+00", 1002, "games", 20, Decimal("-30.00")),
+    ]
+    # as booked: refund 7003, entered at 11:00 and deleted at the source at 11:05, was booked
+    # and then reversed when its deletion became known, both at its business time
+    assert built.rows(
+        "SELECT CAST(booked_at AS VARCHAR), is_reversal, CAST(entry_at AS VARCHAR), amount "
+        "FROM marts_finance.revenue_ledger WHERE refund_id = 7003 ORDER BY 1"
+    ) == [
+        ("2024-11-02 11:00:00+00", False, "2024-11-02 11:00:00+00", Decimal("-5.00")),
+        ("2024-11-02 11:05:00+00", True, "2024-11-02 11:00:00+00", Decimal("5.00")),
     ]
     # the cancelled, never paid order 1004 produced no money
     assert built.rows(

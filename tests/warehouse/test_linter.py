@@ -52,5 +52,19 @@ def test_project_models_pass_the_linter(monkeypatch: pytest.MonkeyPatch) -> None
         assert "has no lookback" in joined and "has no audits" in joined, joined
         with pytest.raises(LinterError):
             context.lint_models()
+
+        # A model booked by change time needs no lookback; it is still held to the rest.
+        booked = BAD_MODEL.replace("bad_incremental", "booked_incremental").replace(
+            "cron '@daily',", "cron '@daily',\n  tags (booked_by_change_time),"
+        )
+        (copy / "models/marts/finance/booked_incremental.sql").write_text(booked)
+        context = project.context(copy)
+        booked_messages = "\n".join(
+            v.violation_msg
+            for v in context.lint_models(raise_on_error=False)
+            if "booked_incremental" in v.model.name
+        )
+        assert "has no audits" in booked_messages, booked_messages
+        assert "has no lookback" not in booked_messages, booked_messages
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

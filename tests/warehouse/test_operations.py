@@ -116,10 +116,12 @@ def test_signal_blocks_past_high_water_mark_and_run_takes_only_new_intervals(bui
     context.run()
     assert ledger_orders(built) == {1001, 1002, 1003, 1005, 3001}  # 3002 is past the new mark
     assert built.rows("SELECT MAX(revenue_hour) FROM marts_finance.revenue_hourly") != []
-    # The daily model waits for the whole day 2024-11-04, the hourly one is there up to 03:00.
+    # The daily and hourly marts are rebuilt every hour from the lines as of business date: the
+    # day 2024-11-04 holds what landed up to the 03:00 mark, order 3001 and not 3002.
     assert built.rows(
-        "SELECT CAST(MAX(revenue_date) AS VARCHAR) FROM marts_finance.revenue_daily"
-    ) == [("2024-11-03",)]
+        "SELECT CAST(revenue_date AS VARCHAR), SUM(gmv) FROM marts_finance.revenue_daily "
+        "WHERE revenue_date >= '2024-11-04' GROUP BY 1"
+    ) == [("2024-11-04", Decimal("20.00"))]
     assert built.rows(
         "SELECT CAST(revenue_hour AS VARCHAR), gmv FROM marts_finance.revenue_hourly "
         "WHERE revenue_hour >= '2024-11-04'"

@@ -35,7 +35,7 @@ def test_sqlmesh_yaml_unit_tests_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     try:
         copy = project.copy_project(workdir / "project")
         shutil.copytree(project.ROOT / "tests" / "sqlmesh", copy / "tests" / "sqlmesh")
-        _run(copy, monkeypatch, workdir, 5)
+        _run(copy, monkeypatch, workdir, 6)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

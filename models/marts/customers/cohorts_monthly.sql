@@ -32,7 +32,7 @@ WITH cohort AS (
     DATEDIFF(MONTH, c.cohort_month, DATE_TRUNC('MONTH', l.entry_at)::DATE) AS months_since_first_order,
     COUNT(DISTINCT CASE WHEN l.entry_type = 'sale' THEN l.customer_id END) AS active_customers,
     @kpi_net_revenue(l.entry_type, l.amount) AS net_revenue
-  FROM marts_finance.revenue_ledger AS l
+  FROM marts_finance.revenue_lines AS l
   JOIN cohort AS c
     ON c.customer_id = l.customer_id
   WHERE

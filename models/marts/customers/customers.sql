@@ -37,7 +37,7 @@ WITH paid_orders AS (
   SELECT
     customer_id,
     @kpi_net_revenue() AS net_revenue
-  FROM marts_finance.revenue_ledger
+  FROM marts_finance.revenue_lines
   GROUP BY
     customer_id
 )

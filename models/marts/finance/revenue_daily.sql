@@ -1,18 +1,15 @@
 MODEL (
   name marts_finance.revenue_daily,
-  kind INCREMENTAL_BY_TIME_RANGE (
-    time_column revenue_date,
-    lookback 3
-  ),
+  kind FULL,
   owner finance_data,
-  cron '@daily',
+  cron '@hourly',
   grain (revenue_date, channel, category, country, seller_id),
   audits (
     not_null(columns := (revenue_date, channel, category, country)),
     unique_combination_of_columns(columns := (revenue_date, channel, category, country, seller_id)),
     forall(criteria := (net_revenue = net_sales - refunds, net_sales = gmv - discounts))
   ),
-  description 'One row per day, channel, category, shipping country and seller (seller NULL and category unallocated for whole-order refunds) with any sale, discount, commission, refund or chargeback. Revenue per UTC day; orders counts distinct paid orders in that slice, so it is not additive across categories or sellers.'
+  description 'One row per day, channel, category, shipping country and seller (seller NULL and category unallocated for whole-order refunds) with any sale, discount, commission, refund or chargeback. Revenue per UTC day as of business date (marts_finance.revenue_lines: corrections in place, whenever they were booked), rebuilt every hour so money of any age that landed in the hour is in; orders counts distinct paid orders in that slice, so it is not additive across categories or sellers.'
 );
 
 SELECT
@@ -28,9 +25,9 @@ SELECT
   @kpi_refunds() AS refunds, /* refunds + chargebacks, positive */
   @kpi_net_revenue() AS net_revenue, /* net sales - refunds */
   @kpi_orders() AS orders /* distinct paid orders in the slice */
-FROM marts_finance.revenue_ledger
+FROM marts_finance.revenue_lines
 WHERE
-  entry_at BETWEEN @start_ts AND @end_ts AND NOT entry_type IN ('shipping', 'tax')
+  NOT entry_type IN ('shipping', 'tax')
 GROUP BY
   1,
   2,

@@ -1,9 +1,6 @@
 MODEL (
   name marts_finance.revenue_hourly,
-  kind INCREMENTAL_BY_TIME_RANGE (
-    time_column revenue_hour,
-    lookback 72
-  ),
+  kind FULL,
   owner finance_data,
   cron '@hourly',
   grain (revenue_hour, channel, category, country, seller_id),
@@ -12,7 +9,7 @@ MODEL (
     unique_combination_of_columns(columns := (revenue_hour, channel, category, country, seller_id)),
     forall(criteria := (net_revenue = net_sales - refunds, net_sales = gmv - discounts))
   ),
-  description 'One row per hour, channel, category, shipping country and seller (seller NULL and category unallocated for whole-order refunds) with any sale, discount, commission, refund or chargeback. Revenue per UTC hour; orders counts distinct paid orders in that slice, so it is not additive across categories or sellers.'
+  description 'One row per hour, channel, category, shipping country and seller (seller NULL and category unallocated for whole-order refunds) with any sale, discount, commission, refund or chargeback. Revenue per UTC hour as of business date (marts_finance.revenue_lines), rebuilt every hour; orders counts distinct paid orders in that slice, so it is not additive across categories or sellers.'
 );
 
 SELECT
@@ -28,9 +25,9 @@ SELECT
   @kpi_refunds() AS refunds, /* refunds + chargebacks, positive */
   @kpi_net_revenue() AS net_revenue, /* net sales - refunds */
   @kpi_orders() AS orders /* distinct paid orders in the slice */
-FROM marts_finance.revenue_ledger
+FROM marts_finance.revenue_lines
 WHERE
-  entry_at BETWEEN @start_ts AND @end_ts AND NOT entry_type IN ('shipping', 'tax')
+  NOT entry_type IN ('shipping', 'tax')
 GROUP BY
   1,
   2,

@@ -1,17 +1,14 @@
 MODEL (
   name marts_refunds.refund_rates,
-  kind INCREMENTAL_BY_TIME_RANGE (
-    time_column period_date,
-    lookback 3
-  ),
+  kind FULL,
   owner finance_data,
-  cron '@daily',
+  cron '@hourly',
   grain (period_date, category, seller_id),
   audits (
     not_null(columns := (period_date, category)),
     unique_combination_of_columns(columns := (period_date, category, seller_id))
   ),
-  description 'One row per day, category and seller with net sales or refunds that day. Refund rate per UTC day; refund rate = refunds (incl. chargebacks) / net sales of the same day and slice.'
+  description 'One row per day, category and seller with net sales or refunds that day. Refund rate per UTC day as of business date (marts_finance.revenue_lines), rebuilt every hour; refund rate = refunds (incl. chargebacks) / net sales of the same day and slice.'
 );
 
 WITH by_slice AS (
@@ -22,10 +19,9 @@ WITH by_slice AS (
     @kpi_net_sales() AS net_sales,
     @kpi_refunds() AS refunds,
     @money(-SUM(CASE WHEN entry_type = 'chargeback' THEN amount ELSE 0 END)) AS chargebacks
-  FROM marts_finance.revenue_ledger
+  FROM marts_finance.revenue_lines
   WHERE
-    entry_at BETWEEN @start_ts AND @end_ts
-    AND entry_type IN ('sale', 'discount', 'refund', 'chargeback')
+    entry_type IN ('sale', 'discount', 'refund', 'chargeback')
   GROUP BY
     1,
     2,

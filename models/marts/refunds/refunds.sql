@@ -1,11 +1,8 @@
 MODEL (
   name marts_refunds.refunds,
-  kind INCREMENTAL_BY_TIME_RANGE (
-    time_column refunded_at,
-    lookback 3
-  ),
+  kind FULL,
   owner finance_data,
-  cron '@daily',
+  cron '@hourly',
   grain refund_id,
   signals (
     sources_landed(sources := ARRAY['shop'])
@@ -17,7 +14,7 @@ MODEL (
     )),
     accepted_values("column" := refund_type, is_in := ('full', 'partial', 'chargeback'))
   ),
-  description 'One row per refund_id at its refunded_at, with the order channel and the refunded line category and seller (unallocated and NULL for whole-order refunds). Refunds and chargebacks.'
+  description 'One row per refund_id at its refunded_at, with the order channel and the refunded line category and seller (unallocated and NULL for whole-order refunds). Refunds and chargebacks as they stand now, rebuilt every hour so a refund of any business date that landed in the hour is in.'
 );
 
 SELECT
@@ -39,5 +36,3 @@ JOIN staging.stg_shop__orders AS o
   ON o.order_id = r.order_id
 LEFT JOIN intermediate.int_order_lines AS l
   ON l.order_item_id = r.order_item_id
-WHERE
-  r.refunded_at BETWEEN @start_ts AND @end_ts
