@@ -163,6 +163,11 @@ def history_world(args: argparse.Namespace, days: int, port_base: int) -> list[S
         transform.lanes_all(world, prefix=f"{days} d: ")
         run = transform.run_prod(world, f"{days} d: hourly sqlmesh run")
         steps.append(Step.of(f"{days} d: hourly sqlmesh run (1 new hour)", run, cpu_note(run)))
+        # the lanes landed nothing since: every interval's signal still waits, nothing is due
+        idle = transform.run_prod(world, f"{days} d: hourly sqlmesh run, nothing new")
+        steps.append(
+            Step.of(f"{days} d: hourly sqlmesh run (nothing new landed)", idle, cpu_note(idle))
+        )
     finally:
         world.down(drop=not args.keep)
     return steps

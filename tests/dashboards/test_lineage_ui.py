@@ -178,13 +178,12 @@ def test_ui_draws_net_revenue_through_ctes_and_never_plans(
             time.sleep(10)
     assert _requests(log, "POST", "/api/plan") == 0, "the UI planned (and checked signals)"
     assert _requests(log, "GET", "/api/events") == 0, "the UI listens for file changes"
-    # one connected chain: raw -> staging -> int_order_lines -> revenue_ledger -> the view
+    # one connected chain: raw version logs -> revenue_ledger -> revenue_lines -> the view
     hops = {
-        ("raw_shop%22.%22order_items", "stg_shop__order_items"),
-        ("stg_shop__order_items", "int_order_lines"),
-        ("int_order_lines", "revenue_ledger"),
-        ("stg_shop__refunds", "revenue_ledger"),
-        ("revenue_ledger", "executive_daily"),
+        ("raw_shop%22.%22order_items", "revenue_ledger"),
+        ("raw_shop%22.%22refunds", "revenue_ledger"),
+        ("revenue_ledger", "revenue_lines"),
+        ("revenue_lines", "executive_daily"),
     }
     for parent, child in hops:
         assert any(

@@ -53,7 +53,7 @@ def removed_channel_by_day(world: ReviewWorld, channel: str) -> dict[date, dict[
         "-SUM(CASE WHEN entry_type IN ('refund', 'chargeback') THEN amount ELSE 0 END), "
         "SUM(CASE WHEN entry_type IN ('sale', 'discount', 'refund', 'chargeback') "
         "THEN amount ELSE 0 END) "
-        "FROM marts_finance.revenue_ledger WHERE channel = ? "
+        "FROM marts_finance.revenue_lines WHERE channel = ? "
         "AND entry_type IN ('sale', 'discount', 'commission', 'refund', 'chargeback') GROUP BY 1",
         (channel,),
     )
@@ -61,7 +61,7 @@ def removed_channel_by_day(world: ReviewWorld, channel: str) -> dict[date, dict[
         world.rows(
             "SELECT day, SUM(n) FROM (SELECT CAST(DATE_TRUNC('day', entry_at) AS DATE) AS day, "
             "category, country, seller_id, COUNT(DISTINCT order_id) AS n "
-            "FROM marts_finance.revenue_ledger WHERE channel = ? AND entry_type = 'sale' "
+            "FROM marts_finance.revenue_lines WHERE channel = ? AND entry_type = 'sale' "
             "GROUP BY 1, 2, 3, 4) GROUP BY 1",
             (channel,),
         )
