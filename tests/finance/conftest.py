@@ -1,10 +1,24 @@
-"""One generated world for every finance test, built once per package.
+"""One generated world for every finance test: built once per package, shared in a fixed order.
 
 `finance_world` generates the world of tests/finance/figures.py (late, partial and cancelled
 money from START to END) into a source database of its own, lands it with the four real lanes
 (`run_lane`, as the schedule runs them) into a DuckDB warehouse and a Meltano state of its own,
 and plans prod with the real `sqlmesh` (`brightcart_ops.transform.run_sqlmesh`). Building it takes
-most of the package's time, so every finance test shares it.
+most of the package's time, so the reconciliation test and the late-money test share it.
+
+Both tests change the world, so they run in a fixed order (`pytest_collection_modifyitems`
+below), whatever order pytest collects them in (alphabetically the late-money module would
+come first):
+
+1. test_reconcile_marts.py needs a clean world first: it checks that every day of the finance
+   marts matches the source before it corrupts one old day and has `brightcart reconcile` repair
+   it, which leaves the marts equal to the source again.
+2. test_late_money.py writes late money into the source (a refund 10 days back, a chargeback 30
+   days back, a correction of an old order) and runs one more hour. Run first, any day it touches
+   that the marts had not caught up with would show in the reconciliation test as a mismatch
+   that test did not make.
+
+A module not listed in RUN_ORDER runs before both, on the untouched world.
 """
 
 from __future__ import annotations
@@ -16,6 +30,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -34,9 +49,21 @@ from brightcart_world.sources.pgdb import drop_database, ensure_database
 
 from .figures import END, FIRST, LAST, SCALE, SEED, START
 
+RUN_ORDER = ("test_reconcile_marts.py", "test_late_money.py")
+HERE = Path(__file__).resolve().parent
 # The plan skips the project's YAML unit tests and its linter: tests/warehouse and `make lint`
 # run them once.
 PLAN = ["plan", "prod", "--auto-apply", "--no-prompts", "--skip-tests", "--skip-linter"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put this package's tests in RUN_ORDER, in the places they were collected into."""
+    slots = [n for n, item in enumerate(items) if item.path.parent == HERE]
+    ours = [items[n] for n in slots]
+    rank = {name: n for n, name in enumerate(RUN_ORDER)}
+    ours.sort(key=lambda item: rank.get(item.path.name, -1))  # stable: test order within a file
+    for slot, item in zip(slots, ours, strict=True):
+        items[slot] = item
 
 
 @dataclass
