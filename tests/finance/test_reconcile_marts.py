@@ -1,46 +1,27 @@
 """The reconciliation compares the source with what finance reads and repairs any age.
 
-A generated world (late, partial and cancelled money) is landed by the four real lanes and planned
-in prod by the real `sqlmesh`. A clean world reports every business day `match` for the three
-finance marts. Then, on a business day older than every model lookback, one amount of
-marts_finance.revenue_daily is changed and that day's rows of marts_refunds.refunds are deleted;
-`brightcart reconcile` (the command the schedule runs) records both mismatches on that day only,
-raises one alert, restates the finance marts in prod for that day, and the re-check records
-`repaired`: the marts equal the figures this test computes from the source itself.
+The package's generated world (tests/finance/conftest.py: late, partial and cancelled money),
+landed by the four real lanes and planned in prod by the real `sqlmesh`, comes to this test first.
+A clean world reports every business day `match` for the three finance marts. Then, on a
+business day older than every model lookback, one amount of marts_finance.revenue_daily is
+changed and that day's rows of marts_refunds.refunds are deleted; `brightcart reconcile` (the
+command the schedule runs) records both mismatches on that day only, raises one alert, restates
+the finance marts in prod for that day, and the re-check records `repaired`: the marts equal the
+figures this test computes from the source itself.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
-import duckdb
-import psycopg
-import pytest
-from typer.testing import CliRunner
-
-from brightcart_ops.finance_cli import app
-from brightcart_ops.lanes import run_lane
-from brightcart_ops.registry import registry
 from brightcart_ops.repair import Restatement, finance_restatements
 from brightcart_ops.settings import PROJECT_ROOT
-from brightcart_ops.transform import run_sqlmesh
-from brightcart_world.generator import generate
-from brightcart_world.settings import Settings
-from brightcart_world.sources.isolation import unique_db_name
-from brightcart_world.sources.pgdb import drop_database, ensure_database
 
-START = datetime(2026, 10, 13, tzinfo=UTC)
-END = datetime(2026, 11, 4, 6, tzinfo=UTC)
-SCALE = 0.0003
-FIRST, LAST = START.date(), date(2026, 11, 3)  # every business day that ended by the landing
+from .conftest import FinanceWorld
+from .figures import FIRST, LAST
+
 LOOKBACK_DAYS = 3  # the longest lookback of the finance models (72 h, 3 days)
 MARTS = ("bi.executive_daily", "marts_finance.revenue_daily", "marts_refunds.refunds")
 MONEY = ("gmv", "discounts", "net_sales", "refunds", "net_revenue")
@@ -57,79 +38,6 @@ REFUNDS = """
 SELECT refund_id, amount, refund_type, (refunded_at AT TIME ZONE 'UTC')::date
 FROM shop.refunds WHERE refunded_at < %(end)s
 """
-
-
-@dataclass
-class FinanceWorld:
-    settings: Settings
-
-    def alerts(self) -> list[dict[str, Any]]:
-        """The local alert sink's lines (the session's home: other worlds' alerts too)."""
-        path = self.settings.home / "alerts.jsonl"
-        lines = path.read_text().splitlines() if path.is_file() else []
-        return [json.loads(line) for line in lines]
-
-    def source(self, sql: str) -> list[tuple[Any, ...]]:
-        with psycopg.connect(self.settings.pg_dsn, autocommit=True) as con:
-            return list(con.execute(sql, {"end": END}).fetchall())
-
-    def warehouse(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-        with duckdb.connect(str(self.settings.warehouse), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    def corrupt(self, view: str, sql: str, params: tuple[object, ...]) -> int:
-        """Change the physical table behind a prod view; returns the rows changed (RETURNING)."""
-        schema, name = view.split(".")
-        with duckdb.connect(str(self.settings.warehouse)) as con:
-            ((definition,),) = con.execute(
-                "SELECT sql FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
-                (schema, name),
-            ).fetchall()
-            found = re.search(r"FROM\s+(\S+?)\s*;?\s*$", definition.strip())
-            assert found, definition
-            return len(con.execute(sql.format(table=found.group(1)), params).fetchall())
-
-    def reconcile(self) -> tuple[int, str]:
-        after = (LAST + timedelta(days=1)).isoformat()
-        outcome = CliRunner().invoke(
-            app, ["reconcile", "--start", FIRST.isoformat(), "--end", after]
-        )
-        return outcome.exit_code, outcome.output
-
-    def results(self) -> list[tuple[Any, ...]]:
-        return self.warehouse(
-            "SELECT run_id, phase, entity, day, status, source_count, warehouse_count, "
-            "source_sum, warehouse_sum, detail FROM ops.reconciliation_results "
-            "ORDER BY checked_at, entity, day"
-        )
-
-
-@pytest.fixture(scope="module")
-def finance_world(sources: Settings) -> Iterator[FinanceWorld]:
-    own = sources.home / f"reconcile-finance-{uuid.uuid4().hex[:8]}"
-    own.mkdir(parents=True)
-    settings = sources.model_copy(update={"pg_db": unique_db_name("recfin")})
-    with pytest.MonkeyPatch.context() as patch:  # the session's home: the sources' TLS files
-        patch.setenv("BRIGHTCART_PG_DB", settings.pg_db)
-        patch.setenv("BRIGHTCART_WAREHOUSE", str(own / "warehouse.duckdb"))
-        patch.setenv("MELTANO_DATABASE_URI", f"sqlite:///{own / 'meltano.db'}")
-        patch.setenv("BRIGHTCART_WAREHOUSE_START", START.date().isoformat())
-        patch.setenv("BRIGHTCART_CLOCK", "world")
-        patch.delenv("BRIGHTCART_ALERT_TOPIC_ARN", raising=False)
-        ensure_database(settings)
-        try:
-            generate(settings, seed=11, start=START, end=END, scale=SCALE)
-            for name, lane in registry().lanes.items():
-                result = run_lane(settings, lane.job, "dev", attempts=1)
-                assert result.status == "succeeded", f"{name} lane: {result.error}"
-            plan = run_sqlmesh(
-                settings, ["plan", "prod", "--auto-apply", "--no-prompts"], job="plan"
-            )
-            assert plan.exit_code == 0, plan.output_tail
-            yield FinanceWorld(settings)
-        finally:
-            drop_database(settings)
-            shutil.rmtree(own, ignore_errors=True)
 
 
 def source_days(world: FinanceWorld) -> dict[date, dict[str, Decimal]]:
