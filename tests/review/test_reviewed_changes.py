@@ -25,6 +25,7 @@ from .conftest import MONTH, latest_review
 from .world import AUTHOR, CONTROLLER, ENGINEER, FINANCE, ReviewWorld, add_filter, world_clock
 
 DAILY = "marts_finance.revenue_daily"
+LEDGER = "marts_finance.revenue_ledger"
 KPIS = ("gmv", "discounts", "net_sales", "commission_revenue", "refunds", "net_revenue")
 STATE: dict[str, Any] = {}  # what one test leaves for the next
 
@@ -202,13 +203,14 @@ def test_a_finance_restatement_needs_an_approved_restatement_review(
     review_world: ReviewWorld,
 ) -> None:
     world = review_world
-    restate = ("--restate-model", DAILY, "--start", "2026-11-01", "--end", "2026-11-01")
+    # the ledger: an incremental finance model, restated for one day of bookings
+    restate = ("--restate-model", LEDGER, "--start", "2026-11-01", "--end", "2026-11-01")
     before = world.prod_snapshot()
     refused = world.sqlmesh("plan", "prod", *restate, "--auto-apply", "--no-prompts")
     output = refused.stdout + refused.stderr
     assert refused.returncode != 0, output[-3000:]
     assert "restating finance marts needs an approved restatement review covering" in output
-    assert f"{DAILY} 2026-11-01 00:00..2026-11-02 00:00" in output
+    assert f"{LEDGER} 2026-11-01 00:00..2026-11-02 00:00" in output
     assert world.prod_snapshot() == before, "a refused restatement changed prod"
 
     made = world.brightcart(AUTHOR, "review", "prod", *restate, "--project", str(world.project))
@@ -265,6 +267,16 @@ def test_a_late_refund_landed_after_close_shows_as_differing_rows(
             "reason, refunded_at, created_at, updated_at) VALUES "
             "(%s, %s, %s, 'partial', 1.23, 'late goodwill refund', %s, %s, %s)",
             (refund_id, line[0], line[1], refunded_at, refunded_at, refunded_at),
+        )
+        # the shop's heartbeat at the end of that hour: the hour is complete once landed, so the
+        # ledger books the refund (known at its entry, dated back at refunded_at)
+        hour_end = clock.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        beat = hour_end - timedelta(seconds=1)
+        con.execute("SELECT set_config('brightcart.now', %s, false)", (beat.isoformat(),))
+        con.execute(
+            "INSERT INTO shop.heartbeat (writer, beat_at) VALUES ('generator', %s) "
+            "ON CONFLICT (writer) DO UPDATE SET beat_at = EXCLUDED.beat_at",
+            (beat,),
         )
     landed = run_lane(world.settings, "shop-lane", "dev", attempts=2, backoff_seconds=2)
     assert landed.status == "succeeded", landed.error

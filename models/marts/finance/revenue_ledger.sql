@@ -59,6 +59,7 @@ WITH order_versions AS (
     o.shipping_amount::DECIMAL(12, 2) AS shipping_amount,
     o.tax_amount::DECIMAL(12, 2) AS tax_amount,
     o.paid_at::TIMESTAMP WITH TIME ZONE AS paid_at,
+    o.created_at::TIMESTAMP WITH TIME ZONE AS created_at,
     o.updated_at,
     o._sdc_sequence,
     o._sdc_deleted_at,
@@ -73,6 +74,7 @@ WITH order_versions AS (
     i.quantity::INTEGER AS quantity,
     i.unit_price::DECIMAL(12, 2) AS unit_price,
     COALESCE(i.discount_amount, 0)::DECIMAL(12, 2) AS discount_amount,
+    i.created_at::TIMESTAMP WITH TIME ZONE AS created_at,
     i.updated_at,
     i._sdc_sequence,
     i._sdc_deleted_at,
@@ -86,6 +88,7 @@ WITH order_versions AS (
     r.refund_type,
     r.amount::DECIMAL(12, 2) AS amount,
     r.refunded_at::TIMESTAMP WITH TIME ZONE AS refunded_at,
+    r.created_at::TIMESTAMP WITH TIME ZONE AS created_at,
     r.updated_at,
     r._sdc_sequence,
     r._sdc_deleted_at,
@@ -199,6 +202,7 @@ WITH order_versions AS (
       v.shipping_amount,
       v.tax_amount,
       v.paid_at,
+      v.created_at,
       v._sdc_deleted_at,
       ROW_NUMBER() OVER (
         PARTITION BY s.order_id, s.booked_at, s.is_current
@@ -225,6 +229,7 @@ WITH order_versions AS (
       v.quantity,
       v.unit_price,
       v.discount_amount,
+      v.created_at,
       v._sdc_deleted_at,
       ROW_NUMBER() OVER (
         PARTITION BY s.order_id, s.booked_at, s.is_current, v.order_item_id
@@ -249,6 +254,7 @@ WITH order_versions AS (
       v.refund_type,
       v.amount,
       v.refunded_at,
+      v.created_at,
       v._sdc_deleted_at,
       ROW_NUMBER() OVER (
         PARTITION BY s.order_id, s.booked_at, s.is_current, v.refund_id
@@ -316,6 +322,7 @@ WITH order_versions AS (
     o.currency,
     COALESCE(p.category, 'unknown') AS category,
     i.seller_id,
+    GREATEST(o.paid_at, i.created_at) AS recorded_at,
     i.quantity * i.unit_price AS gross_amount,
     i.discount_amount,
     ROUND(
@@ -356,7 +363,8 @@ WITH order_versions AS (
     currency,
     category,
     seller_id,
-    gross_amount AS amount
+    gross_amount AS amount,
+    recorded_at
   FROM order_lines
   WHERE
     NOT paid_at IS NULL
@@ -376,7 +384,8 @@ WITH order_versions AS (
     currency,
     category,
     seller_id,
-    -discount_amount AS amount
+    -discount_amount AS amount,
+    recorded_at
   FROM order_lines
   WHERE
     NOT paid_at IS NULL
@@ -396,7 +405,8 @@ WITH order_versions AS (
     currency,
     category,
     seller_id,
-    commission_amount AS amount
+    commission_amount AS amount,
+    recorded_at
   FROM order_lines
   WHERE
     NOT paid_at IS NULL
@@ -416,7 +426,8 @@ WITH order_versions AS (
     currency,
     NULL::VARCHAR AS category,
     NULL::BIGINT AS seller_id,
-    shipping_amount AS amount
+    shipping_amount AS amount,
+    GREATEST(paid_at, created_at) AS recorded_at
   FROM orders_as_of
   WHERE
     NOT paid_at IS NULL
@@ -436,7 +447,8 @@ WITH order_versions AS (
     currency,
     NULL::VARCHAR AS category,
     NULL::BIGINT AS seller_id,
-    tax_amount AS amount
+    tax_amount AS amount,
+    GREATEST(paid_at, created_at) AS recorded_at
   FROM orders_as_of
   WHERE
     NOT paid_at IS NULL
@@ -456,7 +468,8 @@ WITH order_versions AS (
     o.currency,
     l.category,
     l.seller_id,
-    -r.amount AS amount
+    -r.amount AS amount,
+    GREATEST(r.refunded_at, r.created_at) AS recorded_at
   FROM refunds_as_of AS r
   JOIN orders_as_of AS o
     ON o.order_id = r.order_id
@@ -487,6 +500,11 @@ WITH order_versions AS (
     n.booked_at,
     NOT r.entry_key IS NULL AS is_adjustment,
     FALSE AS is_reversal,
+    CASE
+      WHEN r.entry_key IS NULL AND n.recorded_at < n.booked_at
+      THEN n.recorded_at
+      ELSE n.booked_at
+    END AS recorded_at,
     n.order_id,
     n.order_item_id,
     n.refund_id,
@@ -522,6 +540,7 @@ WITH order_versions AS (
     r.booked_at,
     TRUE AS is_adjustment,
     TRUE AS is_reversal,
+    r.booked_at AS recorded_at,
     r.order_id,
     r.order_item_id,
     r.refund_id,
@@ -559,6 +578,7 @@ SELECT
   booked_at::TIMESTAMP WITH TIME ZONE AS booked_at, /* when the change became known (source updated_at or deletion time), UTC; the incremental key */
   is_adjustment::BOOLEAN AS is_adjustment, /* the entry corrects a line booked earlier (a reversal or its replacement) */
   is_reversal::BOOLEAN AS is_reversal, /* the entry cancels an earlier entry of the same line (amount negated) */
+  recorded_at::TIMESTAMP WITH TIME ZONE AS recorded_at, /* when the source recorded this money, UTC: for a new line the later of its business time and its row's created_at (never after booked_at), for an adjustment its booked_at; attribution's window reads it */
   order_id::BIGINT AS order_id, /* order the money belongs to */
   order_item_id::BIGINT AS order_item_id, /* order line; NULL for order-level entries and whole-order refunds */
   refund_id::BIGINT AS refund_id, /* refund behind a refund or chargeback entry */

@@ -26,7 +26,7 @@ MODEL (
       is_known_campaign
     )) /* referential integrity to Salesforce, non-blocking: a touch whose utm_campaign is not a Salesforce campaign is flagged (is_known_campaign comes from touchpoints, which runs assert_references against staging.stg_crm__campaigns) */
   ),
-  description 'Multi-touch attribution of shop orders to marketing touches. One row per order and touching session (30-day touch lookback), with the credit and attributed net revenue of that touch under four rules: first touch, last touch, linear and position-based (40/20/40); per order and rule the credits sum to exactly 1 and the attributed revenue to exactly the order net revenue. The order net revenue is the KPI net revenue over the order''s ledger entries dated (entry_at) from 24 hours before until 72 hours after order_completed_at and booked (booked_at) before that window ends, reversals included (the attribution window, macros/attribution.py): a function of the data alone, the same whether the intervals ran in one batch, hourly or restated; money booked later is finance''s, not attribution''s.'
+  description 'Multi-touch attribution of shop orders to marketing touches. One row per order and touching session (30-day touch lookback), with the credit and attributed net revenue of that touch under four rules: first touch, last touch, linear and position-based (40/20/40); per order and rule the credits sum to exactly 1 and the attributed revenue to exactly the order net revenue. The order net revenue is the KPI net revenue over the order''s ledger entries dated (entry_at) from 24 hours before until 72 hours after order_completed_at and recorded by the source (recorded_at) before that window ends, reversals included (the attribution window, macros/attribution.py): a function of the data alone, the same whether the intervals ran in one batch, hourly or restated; money booked later is finance''s, not attribution''s.'
 );
 
 WITH completed AS (
@@ -39,8 +39,8 @@ WITH completed AS (
     order_completed_at BETWEEN @start_dt AND @end_dt
 ), window_revenue AS (
   /* the attribution window: the KPI net revenue over the order's ledger entries dated from
-     24 hours before until 72 hours after order_completed_at and booked before the window ends
-     (a refund entered later, whatever date it carries, is finance's), fixed per order so neither
+     24 hours before until 72 hours after order_completed_at and recorded by the source before
+     the window ends (a refund entered later, whatever date it carries, is finance's), fixed per order so neither
      a batch boundary nor a later restatement enters the figure; the window ends within the
      model's lookback, so the last hourly run that recomputes an order has its whole window
      landed */
@@ -52,11 +52,11 @@ WITH completed AS (
     ON l.order_id = c.order_id
     AND l.entry_at >= c.order_completed_at - @attribution_lead()
     AND l.entry_at < c.order_completed_at + @attribution_window()
-    AND l.booked_at < c.order_completed_at + @attribution_window()
+    AND l.recorded_at < c.order_completed_at + @attribution_window()
   WHERE
     l.entry_at /* implied by the join (@start_dt <= order_completed_at <= @end_dt): a bounded ledger slice */ >= @start_dt - @attribution_lead()
     AND l.entry_at < @end_dt + @attribution_window()
-    AND l.booked_at < @end_dt + @attribution_window()
+    AND l.recorded_at < @end_dt + @attribution_window()
   GROUP BY
     c.order_id
 ), orders AS (

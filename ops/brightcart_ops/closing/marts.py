@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlglot import exp
+
 from brightcart_ops.review.kpi_columns import time_column
 from brightcart_ops.review.planinfo import short
 from brightcart_ops.review.policy import Policy
@@ -30,6 +32,17 @@ class FinanceMart:
         return f"{self.name}.csv"
 
 
+def first_temporal_column(model: Any) -> str | None:
+    """The first DATE/TIMESTAMP column of a model: how a FULL mart keyed by id (the refunds mart,
+    rebuilt every hour) is cut into months, by the business time it lists first."""
+    for name, data_type in (model.columns_to_types or {}).items():
+        if data_type is not None and data_type.is_type(
+            exp.DataType.Type.DATE, *exp.DataType.TEMPORAL_TYPES
+        ):
+            return str(name)
+    return None
+
+
 def finance_marts(snapshots: Iterable[Any], policy: Policy) -> list[FinanceMart]:
     """Finance marts (materialized SQL models) among Snapshot objects, sorted by name."""
     out = []
@@ -50,7 +63,7 @@ def finance_marts(snapshots: Iterable[Any], policy: Policy) -> list[FinanceMart]
                 table=str(model.view_name),
                 fingerprint=str(snapshot.fingerprint.to_identifier()),
                 version=str(snapshot.version),
-                time_column=time_column(model),
+                time_column=time_column(model) or first_temporal_column(model),
                 grain=tuple(k.strip('"') for k in (model.on or [])),
             )
         )
