@@ -35,3 +35,31 @@ def booking_stamp(evaluator: MacroEvaluator, value: exp.Expression) -> exp.Expre
         f"({_sql(evaluator, value)}) AT TIME ZONE 'UTC') AS VARCHAR)",
         dialect=evaluator.dialect,
     )
+
+
+# What a booked money line is: a change to any of these between two change points books a
+# reversal of the old entry and the new one (marts_finance.revenue_ledger).
+LINE_ATTRIBUTES = (
+    "entry_at",
+    "amount",
+    "customer_id",
+    "channel",
+    "shipping_country",
+    "currency",
+    "category",
+    "seller_id",
+    "order_item_id",
+)
+
+
+@macro()
+def line_changed(
+    evaluator: MacroEvaluator, old: exp.Expression, new: exp.Expression
+) -> exp.Expression:
+    """True when the money line `old` (as of the previous change point) and `new` (as of this one)
+    differ in any attribute the ledger books."""
+    before, after = _sql(evaluator, old), _sql(evaluator, new)
+    return exp.maybe_parse(
+        " OR ".join(f"{before}.{name} IS DISTINCT FROM {after}.{name}" for name in LINE_ATTRIBUTES),
+        dialect=evaluator.dialect,
+    )

@@ -521,16 +521,7 @@ WITH order_versions AS (
     AND r.booked_at = n.booked_at
     AND r.entry_key = n.entry_key
   WHERE
-    r.entry_key IS NULL
-    OR r.entry_at IS DISTINCT FROM n.entry_at
-    OR r.amount IS DISTINCT FROM n.amount
-    OR r.customer_id IS DISTINCT FROM n.customer_id
-    OR r.channel IS DISTINCT FROM n.channel
-    OR r.shipping_country IS DISTINCT FROM n.shipping_country
-    OR r.currency IS DISTINCT FROM n.currency
-    OR r.category IS DISTINCT FROM n.category
-    OR r.seller_id IS DISTINCT FROM n.seller_id
-    OR r.order_item_id IS DISTINCT FROM n.order_item_id
+    r.entry_key IS NULL OR @line_changed(r, n)
   UNION ALL
   /* a line changed or gone at the point: the reversal of its previous entry */
   SELECT
@@ -557,16 +548,7 @@ WITH order_versions AS (
     AND n.booked_at = r.booked_at
     AND n.entry_key = r.entry_key
   WHERE
-    n.entry_key IS NULL
-    OR r.entry_at IS DISTINCT FROM n.entry_at
-    OR r.amount IS DISTINCT FROM n.amount
-    OR r.customer_id IS DISTINCT FROM n.customer_id
-    OR r.channel IS DISTINCT FROM n.channel
-    OR r.shipping_country IS DISTINCT FROM n.shipping_country
-    OR r.currency IS DISTINCT FROM n.currency
-    OR r.category IS DISTINCT FROM n.category
-    OR r.seller_id IS DISTINCT FROM n.seller_id
-    OR r.order_item_id IS DISTINCT FROM n.order_item_id
+    n.entry_key IS NULL OR @line_changed(r, n)
 )
 SELECT
   (
