@@ -1,15 +1,14 @@
 """The attribution window: which of an order's money attribution counts.
 
-Attributed revenue of an order is the KPI net revenue over the order's ledger entries booked from
-``order_completed_at - ATTRIBUTION_LEAD_HOURS`` until before
-``order_completed_at + ATTRIBUTION_WINDOW_HOURS``: a fixed window per order, so the figure depends
-on the data alone, never on how the intervals of a run were batched. The window opens a day early
-because an order's payment is booked at paid_at, which may precede the order_completed event by
-moments; that lower edge also lets an hourly run read a bounded slice of the ledger rather than
-its whole history. Money booked later (most refunds come after delivery) belongs to finance
-(marts_finance, marts_refunds), not to attribution. The window must not end later than the
-lookback of marts_marketing.attribution reaches: the last hourly run that recomputes an order
-has every entry of its window landed.
+Attributed revenue of an order is the KPI net revenue over the order's ledger entries dated
+(entry_at) from ``order_completed_at - ATTRIBUTION_LEAD_HOURS`` until before
+``order_completed_at + ATTRIBUTION_WINDOW_HOURS`` and recorded by the source before the window
+ends: a fixed window per order, so the figure depends on the data alone, never on how the
+intervals of a run were batched. The window opens a day early because an order's payment is dated
+paid_at, which may precede the order_completed event by moments. Money recorded later (most
+refunds come after delivery) belongs to finance (marts_finance, marts_refunds), not to
+attribution. marts_marketing.attribution recomputes an order in every run that books one of its
+ledger entries, so an entry of the window that the warehouse learns late still counts.
 """
 
 from __future__ import annotations

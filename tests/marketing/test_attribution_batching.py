@@ -304,12 +304,21 @@ def test_one_batch_hourly_runs_and_a_restated_day_give_identical_tables(builds: 
     assert builds.restated == builds.one_batch
 
 
-def test_the_window_fits_in_the_lookback() -> None:
-    """The last hourly run that recomputes an order must see its whole window landed."""
+def test_every_touch_recomputation_and_every_late_booking_recomputes_the_order() -> None:
+    """An order's attribution is recomputed whole whenever its inputs can change: the model is
+    keyed by (order_id, session_key), its lookback covers the hours touchpoints recomputes, and
+    its interval reads the ledger by booking time (money the warehouse learns late, of any age)."""
     context = Context(paths=str(REPO))
     try:
         model = context.get_model(MODEL)
+        touchpoints = context.get_model("marts_marketing.touchpoints")
         assert model.interval_unit is not None and model.interval_unit.value == "hour"
-        assert model.lookback >= ATTRIBUTION_WINDOW_HOURS
+        assert model.kind.is_incremental_by_unique_key
+        assert [key.name for key in model.unique_key] == ["order_id", "session_key"]
+        assert model.lookback >= touchpoints.lookback
+        assert model.interval_unit == touchpoints.interval_unit
+        rendered = context.render(MODEL, start="2026-11-02", end="2026-11-02").sql()
+        booked = '"revenue_ledger"."booked_at" >= CAST(\'2026-11-02 00:00:00+00:00\''
+        assert booked in rendered, "the interval does not read the ledger by booking time"
     finally:
         context.close()

@@ -1,8 +1,8 @@
 MODEL (
   name marts_marketing.attribution,
-  kind INCREMENTAL_BY_TIME_RANGE (
-    time_column order_completed_at,
-    lookback 72
+  kind INCREMENTAL_BY_UNIQUE_KEY (
+    unique_key (order_id, session_key),
+    lookback 72 /* the orders whose touches marts_marketing.touchpoints recomputes (its lookback) are recomputed here too */
   ),
   owner growth_data,
   cron '@hourly',
@@ -26,24 +26,42 @@ MODEL (
       is_known_campaign
     )) /* referential integrity to Salesforce, non-blocking: a touch whose utm_campaign is not a Salesforce campaign is flagged (is_known_campaign comes from touchpoints, which runs assert_references against staging.stg_crm__campaigns) */
   ),
-  description 'Multi-touch attribution of shop orders to marketing touches. One row per order and touching session (30-day touch lookback), with the credit and attributed net revenue of that touch under four rules: first touch, last touch, linear and position-based (40/20/40); per order and rule the credits sum to exactly 1 and the attributed revenue to exactly the order net revenue. The order net revenue is the KPI net revenue over the order''s ledger entries dated (entry_at) from 24 hours before until 72 hours after order_completed_at and recorded by the source (recorded_at) before that window ends, reversals included (the attribution window, macros/attribution.py): a function of the data alone, the same whether the intervals ran in one batch, hourly or restated; money booked later is finance''s, not attribution''s.'
+  description 'Multi-touch attribution of shop orders to marketing touches. One row per order and touching session (30-day touch lookback), with the credit and attributed net revenue of that touch under four rules: first touch, last touch, linear and position-based (40/20/40); per order and rule the credits sum to exactly 1 and the attributed revenue to exactly the order net revenue. The order net revenue is the KPI net revenue over the order''s ledger entries dated (entry_at) from 24 hours before until 72 hours after order_completed_at and recorded by the source (recorded_at) before that window ends, reversals included (the attribution window, macros/attribution.py): a function of the data alone, the same whether the intervals ran in one batch, hourly or restated; money booked later is finance''s, not attribution''s. Each run recomputes, whole, the orders completed in its interval (with the touchpoints lookback) and every order with a ledger entry booked in it, whatever its age: money the warehouse learns late still reaches the order''s figure, and the table is the same whether the intervals ran in one batch, hourly or restated.'
 );
 
-WITH completed AS (
-  /* the orders completed in the interval, one row each, with their completion time */
-  SELECT DISTINCT
-    order_id,
-    order_completed_at
+WITH recomputed AS (
+  /* the orders this run recomputes, whole: those completed in the interval (touchpoints recomputes
+     their touches for as long as its lookback) and those with a ledger entry booked in it, of any
+     age (money the warehouse learns late); the statement after the query removes a touch that
+     touchpoints no longer has for an order completed in the interval (a late event moved its
+     session's landing event, so the session key changed): the merge by key updates and adds, that
+     statement removes, and each order's credits keep summing to one */
+  SELECT
+    order_id
   FROM marts_marketing.touchpoints
   WHERE
     order_completed_at BETWEEN @start_dt AND @end_dt
+  UNION
+  SELECT
+    order_id
+  FROM marts_finance.revenue_ledger
+  WHERE
+    booked_at BETWEEN @start_dt AND @end_dt
+), completed AS (
+  /* one row per recomputed order with its completion time */
+  SELECT DISTINCT
+    t.order_id,
+    t.order_completed_at
+  FROM marts_marketing.touchpoints AS t
+  JOIN recomputed AS r
+    ON r.order_id = t.order_id
 ), window_revenue AS (
   /* the attribution window: the KPI net revenue over the order's ledger entries dated from
      24 hours before until 72 hours after order_completed_at and recorded by the source before
-     the window ends (a refund entered later, whatever date it carries, is finance's), fixed per order so neither
-     a batch boundary nor a later restatement enters the figure; the window ends within the
-     model's lookback, so the last hourly run that recomputes an order has its whole window
-     landed */
+     the window ends (a refund entered later, whatever date it carries, is finance's), fixed per
+     order so neither a batch boundary nor a later restatement enters the figure; an entry the
+     warehouse books later than the window (a late landing) recomputes the order in the run that
+     books it */
   SELECT
     c.order_id,
     @kpi_net_revenue(l.entry_type, l.amount) AS order_net_revenue
@@ -53,10 +71,6 @@ WITH completed AS (
     AND l.entry_at >= c.order_completed_at - @attribution_lead()
     AND l.entry_at < c.order_completed_at + @attribution_window()
     AND l.recorded_at < c.order_completed_at + @attribution_window()
-  WHERE
-    l.entry_at /* implied by the join (@start_dt <= order_completed_at <= @end_dt): a bounded ledger slice */ >= @start_dt - @attribution_lead()
-    AND l.entry_at < @end_dt + @attribution_window()
-    AND l.recorded_at < @end_dt + @attribution_window()
   GROUP BY
     c.order_id
 ), orders AS (
@@ -110,8 +124,6 @@ WITH completed AS (
   FROM marts_marketing.touchpoints AS t
   JOIN orders AS o
     ON o.order_id = t.order_id
-  WHERE
-    t.order_completed_at BETWEEN @start_dt AND @end_dt
 ), rounded AS (
   SELECT
     *,
@@ -162,7 +174,7 @@ WITH completed AS (
 SELECT
   order_id::BIGINT AS order_id, /* shop order id */
   session_key::VARCHAR AS session_key, /* touching session */
-  order_completed_at::TIMESTAMP WITH TIME ZONE AS order_completed_at, /* UTC time of the order_completed event (the incremental key) */
+  order_completed_at::TIMESTAMP WITH TIME ZONE AS order_completed_at, /* UTC time of the order_completed event */
   COALESCE(shop_customer_id, customer_id)::BIGINT AS customer_id, /* buying customer (shop order) */
   paid_at::TIMESTAMP WITH TIME ZONE AS paid_at, /* UTC payment time of the order; NULL if not paid within the attribution window */
   session_started_at::TIMESTAMP WITH TIME ZONE AS session_started_at, /* UTC start of the touching session */
@@ -205,6 +217,22 @@ SELECT
     END
   ) AS revenue_position_based /* net revenue attributed under position-based */
 FROM allocated;
+
+@IF(
+  @runtime_stage = 'evaluating',
+  DELETE FROM @this_model
+  WHERE
+    order_completed_at BETWEEN @start_dt AND @end_dt
+    AND NOT (
+      order_id::VARCHAR || '|' || session_key
+    ) IN (
+      SELECT
+        t.order_id::VARCHAR || '|' || t.session_key
+      FROM marts_marketing.touchpoints AS t
+      WHERE
+        t.order_completed_at BETWEEN @start_dt AND @end_dt
+    )
+);
 
 AUDIT (
   name assert_attribution_credits_sum_to_one,
