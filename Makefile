@@ -84,15 +84,20 @@ export MYPY_CACHE_DIR ?= $(HOME)/.cache/brightcart/mypy
 typecheck: venv
 	$(BIN)/mypy
 
+# The suite runs on two pytest-xdist workers (the machine's two cores), one package per group so a
+# package's shared world is built once (tests/conftest.py); PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),-p no:xdist,-n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder)
+
 pytest: setup
-	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo 'no tests collected'; rc=0; fi; exit $$rc
+	@$(BIN)/pytest $(XDIST) $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo 'no tests collected'; rc=0; fi; exit $$rc
 
 test: setup lint typecheck pytest
 
 # Everything `make test` runs, plus the longer scenarios (marked `full`) and the reliability suite
 # at its large size. See the README's Tests section for what each adds and how long it takes.
 test-full: setup lint typecheck
-	BRIGHTCART_RELIABILITY_LARGE=1 $(BIN)/pytest -m 'full or not full' $(PYTEST_ARGS)
+	BRIGHTCART_RELIABILITY_LARGE=1 $(BIN)/pytest $(XDIST) -m 'full or not full' $(PYTEST_ARGS)
 
 demo: setup
 	$(BIN)/brightcart demo

@@ -6,6 +6,11 @@ else a private cluster), the S3 API server and the Salesforce emulator through t
 database; it exports the BRIGHTCART_* and AWS_* variables for the whole session and yields the
 Settings. `fresh_db` gives one test a database of its own with the source DDL and no rows.
 
+`make test` runs the suite on two pytest-xdist workers (`-n 2 --dist loadscope`, with the
+scheduler below): each package of tests/ (a module at the top of tests/) is one work unit that
+runs whole on one worker, so a package's shared world is built once, and the packages that take
+longest are handed out first.
+
 No test is skipped and none is expected to fail: a skip or an xfail anywhere (marker, call, a
 missing import, a whole module) is reported as a failure with its reason, so a missing service or
 a broken feature can never pass as "skipped".
@@ -14,6 +19,8 @@ a broken feature can never pass as "skipped".
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +33,53 @@ from brightcart_world.sources.isolation import (
     unique_db_name,
 )
 from brightcart_world.sources.pgdb import drop_database, ensure_database, with_database
+
+TESTS = Path(__file__).resolve().parent
+# The packages that take longest (measured with --durations), handed to the workers first so that
+# neither worker is left with a long package at the end while the other idles.
+LONGEST_FIRST = ("reliability", "finance", "dashboards", "infra", "review", "lanes", "reconcile")
+# Lines the reliability package reports for the end of the run, gathered from the workers.
+WORKER_SUMMARIES: list[str] = []
+
+
+def _package(nodeid: str) -> str:
+    """The package of a node id: tests/finance/test_a.py::t is finance, tests/test_b.py::t is
+    test_b.py."""
+    parts = nodeid.split("::", 1)[0].split("/")
+    return parts[1] if len(parts) > 2 else parts[-1]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under xdist, one work unit per package of tests/: it runs whole, in collection order, on
+    one worker, so a package's shared world (package-scoped fixtures) is built once."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class PackageScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _package(nodeid)
+
+    return PackageScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker, the longest packages first (the controller hands out packages in
+    collection order); the order inside a package is left as collected."""
+    if not hasattr(config, "workerinput"):
+        return
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_package(item.nodeid), len(rank)))  # stable
+
+
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """A worker finished: keep the summary lines it reported (see tests/reliability/conftest.py)."""
+    WORKER_SUMMARIES.extend(getattr(node, "workeroutput", {}).get("summary_lines", []))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if WORKER_SUMMARIES:
+        terminalreporter.section("reliability")
+        for line in WORKER_SUMMARIES:
+            terminalreporter.write_line(line)
 
 
 def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:

@@ -139,14 +139,26 @@ def sqlmesh_prod(rel: RelWorld) -> SqlmeshProd:
     return SqlmeshProd(rel)
 
 
+def _summary_lines() -> list[str]:
+    return [*(f"reliability case: {x}" for x in TALLY.lines), TALLY.summary()]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The summary of the cases this process ran, kept in REL_ROOT/last-summary.txt; on an xdist
+    worker also handed to the controller, which prints it (tests/conftest.py)."""
+    if not TALLY.lines and not TALLY.trials:
+        return
+    REL_ROOT.mkdir(parents=True, exist_ok=True)
+    (REL_ROOT / "last-summary.txt").write_text("\n".join(_summary_lines()) + "\n")
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["summary_lines"] = _summary_lines()
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Without xdist this process ran the cases and prints their summary itself."""
     if not TALLY.lines and not TALLY.trials:
         return
     terminalreporter.section("reliability")
-    for line in TALLY.lines:
-        terminalreporter.write_line(f"reliability case: {line}")
-    terminalreporter.write_line(TALLY.summary())
-    REL_ROOT.mkdir(parents=True, exist_ok=True)
-    (REL_ROOT / "last-summary.txt").write_text(
-        "\n".join([*(f"reliability case: {x}" for x in TALLY.lines), TALLY.summary()]) + "\n"
-    )
+    for line in _summary_lines():
+        terminalreporter.write_line(line)
