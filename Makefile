@@ -84,7 +84,7 @@ export MYPY_CACHE_DIR ?= $(HOME)/.cache/brightcart/mypy
 typecheck: venv
 	$(BIN)/mypy
 
-# The suite runs on two pytest-xdist workers (the machine's two cores), one package per group so a
+# The suite runs on two pytest-xdist workers (the machine's two cores), one package per work unit so a
 # package's shared world is built once (tests/conftest.py); PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= 2
 XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),-p no:xdist,-n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder)

@@ -19,7 +19,6 @@ a broken feature can never pass as "skipped".
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,7 +33,6 @@ from brightcart_world.sources.isolation import (
 )
 from brightcart_world.sources.pgdb import drop_database, ensure_database, with_database
 
-TESTS = Path(__file__).resolve().parent
 # The packages that take longest (measured with --durations), handed to the workers first so that
 # neither worker is left with a long package at the end while the other idles.
 LONGEST_FIRST = ("reliability", "finance", "dashboards", "infra", "review", "lanes", "reconcile")
