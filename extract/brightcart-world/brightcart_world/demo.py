@@ -18,7 +18,6 @@ from rich.table import Table
 
 from brightcart_ops import cli_support
 from brightcart_ops.lanes import run_lane
-from brightcart_ops.lineage import raw_columns, trace
 from brightcart_ops.registry import registry
 from brightcart_ops.transform import run_sqlmesh
 from brightcart_world.generator import advance, generate
@@ -100,8 +99,9 @@ def run_demo(
 
 
 def _summary(settings: Settings) -> None:
-    from sqlmesh import Context
+    from sqlmesh import Context  # imported here: every `brightcart` command would pay for it
 
+    from brightcart_ops.lineage import raw_columns, trace
     from brightcart_ops.settings import PROJECT_ROOT
 
     dashboards = settings.home / "dashboards" / "index.html"
