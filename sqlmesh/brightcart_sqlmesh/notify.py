@@ -73,14 +73,30 @@ class PublishNotificationTarget(GenericNotificationTarget):  # type: ignore[misc
 
         return Alerter(Warehouse(gateway_name=self._gateway()))
 
-    def _publish(self, trigger: str, environment: str, plan_id: str | None = None) -> None:
+    def _prod_state(self, environment: str) -> t.Any:
+        """Prod's state, read once per event for the audit trail and the publish (reading it
+        unpickles every snapshot: the costliest step of a run with nothing new); None when the
+        read fails (each user then reads it again and reports its own error)."""
+        if environment.lower() != PROD:
+            return None
+        from brightcart_ops.publish.state import read_prod_state
+
+        try:
+            return read_prod_state(self._gateway())
+        except Exception:
+            logger.exception("reading prod's state failed")
+            return None
+
+    def _publish(
+        self, trigger: str, environment: str, plan_id: str | None = None, state: t.Any = None
+    ) -> None:
         if environment.lower() != PROD:
             return
         from brightcart_ops.alerts import Alert
         from brightcart_ops.publish import publish
 
         try:
-            report = publish(trigger, environment, plan_id, gateway=self._gateway())
+            report = publish(trigger, environment, plan_id, gateway=self._gateway(), state=state)
         except Exception as error:
             logger.exception("publish after %s failed", trigger)
             self._alerter().raise_(
@@ -130,7 +146,9 @@ class PublishNotificationTarget(GenericNotificationTarget):  # type: ignore[misc
     def notify_run_start(self, environment: str, *a: t.Any, **k: t.Any) -> None:
         _current.update(environment=environment, audits=set())
 
-    def _audit_trail(self, kind: str, environment: str, plan_id: str | None) -> None:
+    def _audit_trail(
+        self, kind: str, environment: str, plan_id: str | None, state: t.Any = None
+    ) -> None:
         """SOX trail: who changed or ran prod, with which model versions, and audit outcomes."""
         if environment.lower() != PROD:
             return
@@ -138,7 +156,7 @@ class PublishNotificationTarget(GenericNotificationTarget):  # type: ignore[misc
         from brightcart_ops.publish.state import read_prod_state
 
         try:
-            state = read_prod_state(self._gateway())
+            state = state if state is not None else read_prod_state(self._gateway())
             snapshots = [
                 {"name": v.model, "fingerprint": v.fingerprint, "version": v.version}
                 for v in (state.versions.values() if state else [])
@@ -155,15 +173,17 @@ class PublishNotificationTarget(GenericNotificationTarget):  # type: ignore[misc
         if environment.lower() == PROD:
             self._resolve_cleared_audits()
             self._alerter().resolve("lane_failure", "transform", note=f"plan {plan_id} applied")
-        self._audit_trail("apply", environment, plan_id)
-        self._publish("apply_end", environment, plan_id)
+        state = self._prod_state(environment)
+        self._audit_trail("apply", environment, plan_id, state)
+        self._publish("apply_end", environment, plan_id, state)
 
     def notify_run_end(self, environment: str, *a: t.Any, **k: t.Any) -> None:
         if environment.lower() == PROD:
             self._resolve_cleared_audits()
             self._alerter().resolve("lane_failure", "transform", note="prod run succeeded")
-        self._audit_trail("run", environment, None)
-        self._publish("run_end", environment)
+        state = self._prod_state(environment)
+        self._audit_trail("run", environment, None, state)
+        self._publish("run_end", environment, None, state)
 
     def notify_audit_failure(self, audit_error: AuditError, *a: t.Any, **k: t.Any) -> None:
         if str(_current["environment"] or "").lower() != PROD:
