@@ -6,10 +6,11 @@ else a private cluster), the S3 API server and the Salesforce emulator through t
 database; it exports the BRIGHTCART_* and AWS_* variables for the whole session and yields the
 Settings. `fresh_db` gives one test a database of its own with the source DDL and no rows.
 
-`make test` runs the suite on two pytest-xdist workers (`-n 2 --dist loadscope`, with the
+`make test` runs the suite on three pytest-xdist workers (`-n 3 --dist loadscope`, with the
 scheduler below): each package of tests/ (a module at the top of tests/) is one work unit that
 runs whole on one worker, so a package's shared world is built once, and the packages that take
-longest are handed out first.
+longest are handed out first. The dashboards and finance packages form one unit: they share
+`generated_world` (tests/generated_world.py), built once per session.
 
 No test is skipped and none is expected to fail: a skip or an xfail anywhere (marker, call, a
 missing import, a whole module) is reported as a failure with its reason, so a missing service or
@@ -21,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 from typing import Any
 
+import generated_world as worlds
 import pytest
 
 from brightcart_world.settings import Settings
@@ -33,9 +35,11 @@ from brightcart_world.sources.isolation import (
 )
 from brightcart_world.sources.pgdb import drop_database, ensure_database, with_database
 
-# The packages that take longest (measured with --durations), handed to the workers first so that
-# neither worker is left with a long package at the end while the other idles.
-LONGEST_FIRST = ("reliability", "finance", "dashboards", "infra", "review", "lanes", "reconcile")
+# Packages that share a session-scoped world run as one work unit, so the world is built once.
+UNITS = {"dashboards": "generated_world", "finance": "generated_world"}
+# The units that take longest (measured with --durations), handed to the workers first so that
+# neither worker is left with a long unit at the end while the other idles.
+LONGEST_FIRST = ("reliability", "generated_world", "lanes", "infra", "review", "cli", "reconcile")
 # Lines the reliability package reports for the end of the run, gathered from the workers.
 WORKER_SUMMARIES: list[str] = []
 
@@ -47,27 +51,35 @@ def _package(nodeid: str) -> str:
     return parts[1] if len(parts) > 2 else parts[-1]
 
 
+def _unit(nodeid: str) -> str:
+    """The work unit of a node id: its package, or the unit of packages sharing a world."""
+    package = _package(nodeid)
+    return UNITS.get(package, package)
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist's hooks: unknown with `-p no:xdist`
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """Under xdist, one work unit per package of tests/: it runs whole, in collection order, on
-    one worker, so a package's shared world (package-scoped fixtures) is built once."""
+    """Under xdist, one work unit per package of tests/ (UNITS joins packages): it runs whole, in
+    collection order, on one worker, so a shared world is built once."""
     from xdist.scheduler import LoadScopeScheduling
 
     class PackageScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return _package(nodeid)
+            return _unit(nodeid)
 
     return PackageScheduling(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On an xdist worker, the longest packages first (the controller hands out packages in
-    collection order); the order inside a package is left as collected."""
+    """On an xdist worker, the longest units first (the controller hands out units in
+    collection order); the order inside a unit is left as collected."""
     if not hasattr(config, "workerinput"):
         return
     rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(_package(item.nodeid), len(rank)))  # stable
+    items.sort(key=lambda item: rank.get(_unit(item.nodeid), len(rank)))  # stable
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object) -> None:
     """A worker finished: keep the summary lines it reported (see tests/reliability/conftest.py)."""
     WORKER_SUMMARIES.extend(getattr(node, "workeroutput", {}).get("summary_lines", []))
@@ -146,3 +158,14 @@ def fresh_db(sources: Settings) -> Iterator[Settings]:
         yield settings
     finally:
         drop_database(settings)
+
+
+@pytest.fixture(scope="session")
+def generated_world(sources: Settings) -> Iterator[worlds.World]:
+    """The world of tests/generated_world.py, landed and planned to prod; read it, or change a
+    `worlds.copy` of it. (`sources`: the session's PostgreSQL server is the one it uses.)"""
+    world = worlds.build()
+    try:
+        yield world
+    finally:
+        worlds.drop(world)

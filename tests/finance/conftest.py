@@ -1,10 +1,10 @@
-"""One generated world for every finance test: built once per package, shared in a fixed order.
+"""One world for every finance test: a copy of the session's generated world, shared in order.
 
-`finance_world` generates the world of tests/finance/figures.py (late, partial and cancelled
-money from START to END) into a source database of its own, lands it with the four real lanes
-(`run_lane`, as the schedule runs them) into a DuckDB warehouse and a Meltano state of its own,
-and plans prod with the real `sqlmesh` (`brightcart_ops.transform.run_sqlmesh`). Building it takes
-most of the package's time, so the reconciliation test and the late-money test share it.
+`finance_world` is a copy (tests/generated_world.py: source database, DuckDB warehouse and its
+SQLMesh state, Meltano state) of the world the dashboard tests read: late, partial and cancelled
+money from START to END, landed by the four real lanes and planned to prod by the real `sqlmesh`.
+Building a world takes most of the time, so it is built once per session and copied here, since
+these tests change it; the reconciliation test and the late-money test share the copy.
 
 Both tests change the world, so they run in a fixed order (`pytest_collection_modifyitems`
 below), whatever order pytest collects them in (alphabetically the late-money module would
@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,26 +32,18 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import generated_world as worlds
 import psycopg
 import pytest
 from typer.testing import CliRunner
 
 from brightcart_ops.finance_cli import app
-from brightcart_ops.lanes import run_lane
-from brightcart_ops.registry import registry
-from brightcart_ops.transform import run_sqlmesh
-from brightcart_world.generator import generate
 from brightcart_world.settings import Settings
-from brightcart_world.sources.isolation import unique_db_name
-from brightcart_world.sources.pgdb import drop_database, ensure_database
 
-from .figures import END, FIRST, LAST, SCALE, SEED, START
+from .figures import END, FIRST, LAST
 
 RUN_ORDER = ("test_reconcile_marts.py", "test_late_money.py")
 HERE = Path(__file__).resolve().parent
-# The plan skips the project's YAML unit tests and its linter: tests/warehouse and `make lint`
-# run them once.
-PLAN = ["plan", "prod", "--auto-apply", "--no-prompts", "--skip-tests", "--skip-linter"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -113,26 +103,11 @@ class FinanceWorld:
 
 
 @pytest.fixture(scope="package")
-def finance_world(sources: Settings) -> Iterator[FinanceWorld]:
-    own = sources.home / f"finance-{uuid.uuid4().hex[:8]}"
-    own.mkdir(parents=True)
-    settings = sources.model_copy(update={"pg_db": unique_db_name("fin")})
-    with pytest.MonkeyPatch.context() as patch:  # the session's home: the sources' TLS files
-        patch.setenv("BRIGHTCART_PG_DB", settings.pg_db)
-        patch.setenv("BRIGHTCART_WAREHOUSE", str(own / "warehouse.duckdb"))
-        patch.setenv("MELTANO_DATABASE_URI", f"sqlite:///{own / 'meltano.db'}")
-        patch.setenv("BRIGHTCART_WAREHOUSE_START", START.date().isoformat())
-        patch.setenv("BRIGHTCART_CLOCK", "world")
-        patch.delenv("BRIGHTCART_ALERT_TOPIC_ARN", raising=False)
-        ensure_database(settings)
-        try:
-            generate(settings, seed=SEED, start=START, end=END, scale=SCALE)
-            for name, lane in registry().lanes.items():
-                result = run_lane(settings, lane.job, "dev", attempts=1)
-                assert result.status == "succeeded", f"{name} lane: {result.error}"
-            plan = run_sqlmesh(settings, PLAN, job="plan")
-            assert plan.exit_code == 0, plan.output_tail
-            yield FinanceWorld(settings)
-        finally:
-            drop_database(settings)
-            shutil.rmtree(own, ignore_errors=True)
+def finance_world(generated_world: worlds.World) -> Iterator[FinanceWorld]:
+    world = worlds.copy(generated_world)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            world.use(patch)
+            yield FinanceWorld(world.settings)
+    finally:
+        worlds.drop(world)

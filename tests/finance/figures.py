@@ -8,16 +8,14 @@ computes a figure wrongly cannot make these figures agree with it.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import generated_world as worlds
 import psycopg
 
-START = datetime(2026, 9, 28, tzinfo=UTC)
-END = datetime(2026, 11, 4, 6, tzinfo=UTC)
-SEED = 11
-SCALE = 0.0003  # about 30 orders a day
+START, END = worlds.START, worlds.END  # the world is the session's (tests/generated_world.py)
 FIRST, LAST = START.date(), date(2026, 11, 3)  # every business day that ended by the landing
 
 # Per UTC day of paid_at: paid orders, GMV, discounts (positive) and the marketplace commission

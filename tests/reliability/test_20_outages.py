@@ -128,7 +128,9 @@ def test_s3_server_stopped(rel: RelWorld, monkeypatch: pytest.MonkeyPatch, lane:
 @pytest.mark.parametrize(
     ("label", "switches"),
     [
-        ("Salesforce 503", {"unavailable": -1}),
+        # The Salesforce component's outage in `make test` is the hung one below (an attempt
+        # timeout and an alert); its error answers run in `make test-full`.
+        pytest.param("Salesforce 503", {"unavailable": -1}, marks=pytest.mark.full),
         pytest.param(
             "Salesforce expired token (invalid_grant)",
             {"invalid_grant": -1},
