@@ -46,7 +46,10 @@ def new_shell_env(home: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def after_demo() -> Iterator[Settings]:
+def after_demo(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    # The world's warehouse follows its home, as in a new shell: not a warehouse another test's
+    # fixture exported (Settings.warehouse reads BRIGHTCART_WAREHOUSE first).
+    monkeypatch.delenv("BRIGHTCART_WAREHOUSE", raising=False)
     settings = isolated_settings(make_home("bc_daily_"), db_prefix="bc_daily")
     world = LocalSources(settings)
     try:
