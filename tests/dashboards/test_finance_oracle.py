@@ -1,12 +1,12 @@
 """The finance figures of the dashboards' world, recomputed straight from the source PostgreSQL.
 
-The world behind the dashboards (generated, landed by the four real lanes, planned to prod by the
-real `sqlmesh`) holds late refunds, partial refunds, chargebacks and cancelled orders. For every
-UTC day the SQL below (written from the source schema and the KPI definitions in
-docs/warehouse.md, not from the models) computes orders, GMV, discounts, net sales, refunds, net
-revenue and new customers, and the warehouse must say the same to the cent in
-`bi.executive_daily`, in `marts_finance.revenue_daily` summed over its slices, and in
-`marts_refunds.refunds`.
+The world behind the dashboards (tests/generated_world.py: generated, landed by the four real
+lanes, planned to prod by the real `sqlmesh`, 37 days at about 30 orders a day) holds late
+refunds, partial refunds, chargebacks and cancelled orders. For every UTC day the SQL below
+(written from the source schema and the KPI definitions in docs/warehouse.md, not from the
+models) computes orders, GMV, discounts, net sales, refunds, net revenue and new customers, and
+the warehouse must say the same to the cent in `bi.executive_daily`, in
+`marts_finance.revenue_daily` summed over its slices, and in `marts_refunds.refunds`.
 """
 
 from __future__ import annotations
