@@ -24,7 +24,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from psycopg import sql
 
 from brightcart_ops.lanes import run_lane
 from brightcart_ops.registry import registry
@@ -39,12 +38,7 @@ from brightcart_world.sources.isolation import (
     make_home,
     unique_db_name,
 )
-from brightcart_world.sources.pgdb import (
-    MAINTENANCE_DB,
-    connect,
-    drop_database,
-    with_database,
-)
+from brightcart_world.sources.pgdb import clone_database, connect, drop_database
 
 START = datetime(2026, 9, 28, tzinfo=UTC)
 END = datetime(2026, 11, 4, 16, tzinfo=UTC)
@@ -125,18 +119,12 @@ def build() -> World:
 def copy(world: World) -> World:
     """A copy of `world` to change at will: its own source database (the Salesforce emulator and
     the S3 server stay the world's) and its own folder."""
-    name = unique_db_name("copy")
-    twin = World(world.sources, with_database(world.settings, name), world.folder.with_name(name))
+    settings = clone_database(world.settings, unique_db_name("copy"))
+    twin = World(world.sources, settings, world.folder.with_name(settings.pg_db))
     twin.folder.mkdir()
     for path in (world.warehouse, state_path(world.warehouse), world.meltano_db):
         shutil.copy2(path, twin.folder / path.name)
     shutil.copytree(world.pages, twin.pages)
-    with connect(world.settings, MAINTENANCE_DB) as con:
-        con.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(twin.settings.pg_db), sql.Identifier(world.settings.pg_db)
-            )
-        )
     return twin
 
 

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from psycopg import sql
 
 from brightcart_ops.alerts import Alerter, LocalSink
 from brightcart_ops.lanes import run_lane
 from brightcart_ops.warehouse import Warehouse
 from brightcart_world.settings import Settings
 from brightcart_world.sources.isolation import unique_db_name
-from brightcart_world.sources.pgdb import MAINTENANCE_DB, connect, drop_database, ensure_database
+from brightcart_world.sources.pgdb import clone_database, drop_database, ensure_database
 
 from .shop_rows import insert_shop
 
@@ -73,13 +72,8 @@ def landed_shop(sources: Settings) -> Iterator[Settings]:
 def shop_world(landed_shop: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[ShopWorld]:
     home = _home()
     shutil.copytree(landed_shop.home, home, symlinks=True)  # the plugin folders are links
-    settings = landed_shop.model_copy(update={"home": home, "pg_db": unique_db_name("rec")})
-    with connect(landed_shop, MAINTENANCE_DB) as con:
-        con.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(settings.pg_db), sql.Identifier(landed_shop.pg_db)
-            )
-        )
+    copy = clone_database(landed_shop, unique_db_name("rec"))
+    settings = copy.model_copy(update={"home": home})
     monkeypatch.setenv("BRIGHTCART_HOME", str(home))
     monkeypatch.setenv("BRIGHTCART_WAREHOUSE", str(home / "warehouse.duckdb"))
     monkeypatch.setenv("BRIGHTCART_PG_DB", settings.pg_db)

@@ -117,6 +117,19 @@ def drop_database(settings: Settings) -> None:
         )
 
 
+def clone_database(settings: Settings, name: str) -> Settings:
+    """A new database `name`, a copy of the settings' database (PostgreSQL's TEMPLATE: nothing
+    may be connected to it meanwhile); returns the settings pointing at the copy."""
+    copy = with_database(settings, name)
+    with connect(settings, MAINTENANCE_DB) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(copy.pg_db), sql.Identifier(check_name(settings.pg_db))
+            )
+        )
+    return copy
+
+
 def with_database(settings: Settings, name: str) -> Settings:
     """The same settings pointing at another database."""
     return settings.model_copy(update={"pg_db": check_name(name)})
