@@ -20,9 +20,8 @@ def _sql(evaluator: MacroEvaluator, value: exp.Expression) -> str:
 @macro()
 def known_at(evaluator: MacroEvaluator, alias: exp.Expression) -> exp.Expression:
     """When a version of a raw row became known: its deletion time, else its source update time."""
-    name = _sql(evaluator, alias)
     return exp.maybe_parse(
-        f"COALESCE({name}._sdc_deleted_at, {name}.updated_at)", dialect=evaluator.dialect
+        LOGS["shop"]["known_at"].format(v=_sql(evaluator, alias)), dialect=evaluator.dialect
     )
 
 
@@ -61,5 +60,98 @@ def line_changed(
     before, after = _sql(evaluator, old), _sql(evaluator, new)
     return exp.maybe_parse(
         " OR ".join(f"{before}.{name} IS DISTINCT FROM {after}.{name}" for name in LINE_ATTRIBUTES),
+        dialect=evaluator.dialect,
+    )
+
+
+# --- Current state from a version log ---------------------------------------------------------
+# Each raw table of the shop and CRM lanes is an append-only log of versions. `ORDER` ranks the
+# versions of one key, newest first; `KNOWN_AT` is when a version became known (the time its
+# lane's high-water mark follows, so an interval [start, end) runs once every version known before
+# `end` has landed); `DELETED` says the version removes its key. The staging and current-state
+# models read the logs through the macros below, so "the latest version" means one thing.
+# ({v} in known_at: the alias of the log table. Plain values: SQLMesh stores the globals a macro
+# uses with the models, by their repr.)
+LOGS = {
+    "shop": {
+        "order": "updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST",
+        "known_at": "COALESCE({v}._sdc_deleted_at, {v}.updated_at)",
+        "deleted": "NOT _sdc_deleted_at IS NULL",
+    },
+    "crm": {
+        "order": "systemmodstamp DESC, _loaded_at DESC",
+        "known_at": "{v}.systemmodstamp",
+        "deleted": "COALESCE(isdeleted, FALSE)",
+    },
+}
+
+
+def _log(evaluator: MacroEvaluator, name: exp.Expression) -> dict[str, str]:
+    key = name.name if isinstance(name, exp.Literal) else _sql(evaluator, name)
+    try:
+        return LOGS[key.strip("'\"")]
+    except KeyError:
+        raise ValueError(f"unknown version log {key!r}; one of {', '.join(LOGS)}") from None
+
+
+@macro()
+def version_rank(
+    evaluator: MacroEvaluator, log: exp.Expression, key: exp.Expression
+) -> exp.Expression:
+    """1 for the latest version of each `key` in a version log ('shop' or 'crm'), 2 for the one
+    before it, and so on."""
+    order = _log(evaluator, log)["order"]
+    return exp.maybe_parse(
+        f"ROW_NUMBER() OVER (PARTITION BY {_sql(evaluator, key)} ORDER BY {order})",
+        dialect=evaluator.dialect,
+    )
+
+
+def _changed_sql(
+    evaluator: MacroEvaluator,
+    log: exp.Expression,
+    table: exp.Expression,
+    column: exp.Expression,
+    since: exp.Expression,
+) -> str:
+    known_at = _log(evaluator, log)["known_at"].format(v="v")
+    return (
+        f"SELECT v.{_sql(evaluator, column)} FROM {_sql(evaluator, table)} AS v "
+        f"WHERE {known_at} >= {_sql(evaluator, since)}"
+    )
+
+
+@macro()
+def changed_keys(
+    evaluator: MacroEvaluator,
+    log: exp.Expression,
+    table: exp.Expression,
+    column: exp.Expression,
+    since: exp.Expression,
+) -> exp.Expression:
+    """The values of `column` over the versions of `table` known at or after `since`: the keys (or
+    parent keys) a current-state model recomputes for an interval starting at `since`."""
+    return exp.maybe_parse(
+        _changed_sql(evaluator, log, table, column, since), dialect=evaluator.dialect
+    )
+
+
+@macro()
+def deleted_keys(
+    evaluator: MacroEvaluator,
+    log: exp.Expression,
+    table: exp.Expression,
+    key: exp.Expression,
+    since: exp.Expression,
+) -> exp.Expression:
+    """The keys of `table` with a version known at or after `since` whose latest version is a
+    deletion: what a current-state model removes after merging an interval starting at `since`."""
+    spec, name = _log(evaluator, log), _sql(evaluator, key)
+    changed = _changed_sql(evaluator, log, table, key, since)
+    return exp.maybe_parse(
+        f"SELECT {name} FROM (SELECT {name}, {spec['deleted']} AS is_deleted, "
+        f"ROW_NUMBER() OVER (PARTITION BY {name} ORDER BY {spec['order']}) AS version_rank "
+        f"FROM {_sql(evaluator, table)} WHERE {name} IN ({changed})) AS latest "
+        "WHERE version_rank = 1 AND is_deleted",
         dialect=evaluator.dialect,
     )

@@ -1,6 +1,8 @@
 MODEL (
   name staging.stg_crm__campaign_members,
-  kind FULL,
+  kind INCREMENTAL_BY_UNIQUE_KEY (
+    unique_key campaign_member_id
+  ),
   owner growth_data,
   cron '@hourly',
   grain campaign_member_id,
@@ -18,13 +20,18 @@ MODEL (
   description 'Salesforce campaign members, current version. One row per campaign member (Salesforce Id), deleted members removed.'
 );
 
-/* Salesforce rows land as an append-only version log (id + systemmodstamp): take the latest
-   version per id first, then drop records whose latest version is deleted. */
+/* Salesforce rows land as an append-only version log (id + systemmodstamp). Each run recomputes
+   the records with a version known (systemmodstamp) since its interval's start: the latest version
+   of each over the whole log, merged by id; the statement after the query removes those whose
+   latest version is deleted. The first run (and a restatement, which SQLMesh runs whole for this
+   kind) reads every version. */
 WITH versions AS (
   SELECT
     *,
-    ROW_NUMBER() OVER (PARTITION BY id ORDER BY systemmodstamp DESC, _loaded_at DESC) AS version_rank
+    @version_rank('crm', id) AS version_rank
   FROM raw_crm.campaignmember
+  WHERE
+    id IN (@changed_keys('crm', raw_crm.campaignmember, id, @start_ts))
 )
 SELECT
   id::VARCHAR AS campaign_member_id, /* Salesforce CampaignMember Id (prefix 00v) */
@@ -35,4 +42,11 @@ SELECT
   systemmodstamp::TIMESTAMP WITH TIME ZONE AS system_modstamp /* UTC time Salesforce last changed the record (the version key) */
 FROM versions
 WHERE
-  version_rank = 1 AND NOT COALESCE(isdeleted, FALSE)
+  version_rank = 1 AND NOT COALESCE(isdeleted, FALSE);
+
+@IF(
+  @runtime_stage = 'evaluating',
+  DELETE FROM @this_model
+  WHERE
+    campaign_member_id IN (@deleted_keys('crm', raw_crm.campaignmember, id, @start_ts))
+)

@@ -16,10 +16,7 @@ WITH versions AS (
     beat_at,
     updated_at,
     _sdc_deleted_at,
-    ROW_NUMBER() OVER (
-      PARTITION BY writer
-      ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST
-    ) AS version_rank
+    @version_rank('shop', writer) AS version_rank
   FROM raw_shop.heartbeat
 )
 SELECT

@@ -25,10 +25,7 @@ WITH versions AS (
     created_at,
     updated_at,
     _sdc_deleted_at,
-    ROW_NUMBER() OVER (
-      PARTITION BY payment_id
-      ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST
-    ) AS version_rank
+    @version_rank('shop', payment_id) AS version_rank
   FROM raw_shop.payments
 )
 SELECT

@@ -29,10 +29,7 @@ WITH versions AS (
     created_at,
     updated_at,
     _sdc_deleted_at,
-    ROW_NUMBER() OVER (
-      PARTITION BY refund_id
-      ORDER BY updated_at DESC, _sdc_sequence DESC, _sdc_deleted_at DESC NULLS LAST
-    ) AS version_rank
+    @version_rank('shop', refund_id) AS version_rank
   FROM raw_shop.refunds
 )
 SELECT

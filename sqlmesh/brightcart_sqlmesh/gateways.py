@@ -4,7 +4,10 @@
   (default ``$BRIGHTCART_HOME/warehouse.duckdb``);
   SQLMesh state in a separate DuckDB file beside it (``<name>.state.duckdb``) so the warehouse file
   holds only data that dashboards and the publish step read, as in production where the state
-  lives in its own PostgreSQL database.
+  lives in its own PostgreSQL database. DuckDB's memory limit and threads are set, not left at
+  80% of the machine's RAM and all its cores (``BRIGHTCART_DUCKDB_MEMORY_LIMIT``, default
+  ``1GB``, beyond which DuckDB spills to ``<name>.duckdb.tmp``; ``BRIGHTCART_DUCKDB_THREADS``,
+  default the CPUs this process may use).
 * ``postgres``: PostgreSQL (``BRIGHTCART_PG_HOST``/``_PORT``/``_USER``), database
   ``BRIGHTCART_WH_PG_DB`` (default ``brightcart_wh``); a Redshift-like engine for integration runs.
 * ``redshift``: production warehouse (``REDSHIFT_HOST``/``_PORT``/``_USER``/``_PASSWORD``/
@@ -40,12 +43,24 @@ def state_path(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.stem}.state.duckdb")
 
 
+def duckdb_settings(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The DuckDB settings of the local warehouse's connections."""
+    env = os.environ if env is None else env
+    threads = env.get("BRIGHTCART_DUCKDB_THREADS") or len(os.sched_getaffinity(0))
+    return {
+        "memory_limit": env.get("BRIGHTCART_DUCKDB_MEMORY_LIMIT") or "1GB",
+        "threads": str(threads),
+    }
+
+
 def local_gateway(env: Mapping[str, str] | None = None) -> GatewayConfig:
     warehouse = warehouse_path(env)
     # DuckDB creates the files but not their folder ($BRIGHTCART_HOME is the runtime folder).
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     return GatewayConfig(
-        connection=DuckDBConnectionConfig(database=str(warehouse), concurrent_tasks=1),
+        connection=DuckDBConnectionConfig(
+            database=str(warehouse), concurrent_tasks=1, connector_config=duckdb_settings(env)
+        ),
         state_connection=DuckDBConnectionConfig(database=str(state_path(warehouse))),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 
@@ -91,3 +92,30 @@ def test_notification_targets_come_from_brightcart_notify(
     finally:
         sys.modules.pop("wh_notify_example", None)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_local_warehouse_has_a_memory_limit_and_threads() -> None:
+    """DuckDB's own defaults (80% of RAM, every core) are not what a shared runner gets."""
+    home = project.temp_dir("limits-")
+    try:
+        for env, limit, threads in (
+            ({}, "953.6 MiB", len(os.sched_getaffinity(0))),
+            (
+                {"BRIGHTCART_DUCKDB_MEMORY_LIMIT": "512MB", "BRIGHTCART_DUCKDB_THREADS": "1"},
+                "488.2 MiB",
+                1,
+            ),
+        ):
+            # (a warehouse file each: SQLMesh keeps one adapter per DuckDB file)
+            folder = home / str(len(env))
+            connection = gateways({"BRIGHTCART_HOME": str(folder), **env})["local"].connection
+            assert connection is not None
+            adapter = connection.create_engine_adapter()
+            try:
+                assert adapter.fetchone(
+                    "SELECT current_setting('memory_limit'), current_setting('threads')"
+                ) == (limit, threads)
+            finally:
+                adapter.close()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)

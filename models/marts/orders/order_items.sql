@@ -1,6 +1,8 @@
 MODEL (
   name marts_orders.order_items,
-  kind FULL,
+  kind INCREMENTAL_BY_UNIQUE_KEY (
+    unique_key order_item_id
+  ),
   owner operations_data,
   cron '@hourly',
   grain order_item_id,
@@ -16,9 +18,20 @@ MODEL (
       net_amount = gross_amount - discount_amount
     ))
   ),
-  description 'One row per order_item_id with product, seller, category and money of the line. Current order lines.'
+  description 'One row per order_item_id with product, seller, category and money of the line. Current order lines. Each run recomputes the lines with a version known since its interval''s start, and every line of an order, product or seller changed since then (status, category, commission rate), from every landed version, merged by order_item_id; a deleted line, or a line of a deleted order, leaves the table. The first run and a restatement (run whole for this kind) read every version.'
 );
 
+WITH changed AS (
+  /* the lines whose own row, order, product or seller changed since the interval's start */
+  SELECT
+    v.order_item_id
+  FROM raw_shop.order_items AS v
+  WHERE
+    @known_at(v) >= @start_ts
+    OR v.order_id IN (@changed_keys('shop', raw_shop.orders, order_id, @start_ts))
+    OR v.product_id IN (@changed_keys('shop', raw_shop.products, product_id, @start_ts))
+    OR v.seller_id IN (@changed_keys('shop', raw_shop.sellers, seller_id, @start_ts))
+)
 SELECT
   order_item_id, /* order line id */
   order_id, /* order of the line */
@@ -37,3 +50,17 @@ SELECT
   commission_rate, /* seller commission rate (current) */
   commission_amount /* marketplace commission on the line */
 FROM intermediate.int_order_lines
+WHERE
+  order_item_id IN (
+    SELECT
+      order_item_id
+    FROM changed
+  );
+
+@IF(
+  @runtime_stage = 'evaluating',
+  DELETE FROM @this_model
+  WHERE
+    order_item_id IN (@deleted_keys('shop', raw_shop.order_items, order_item_id, @start_ts))
+    OR order_id IN (@deleted_keys('shop', raw_shop.orders, order_id, @start_ts))
+)

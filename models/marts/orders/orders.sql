@@ -1,6 +1,8 @@
 MODEL (
   name marts_orders.orders,
-  kind FULL,
+  kind INCREMENTAL_BY_UNIQUE_KEY (
+    unique_key order_id
+  ),
   owner operations_data,
   cron '@hourly',
   grain order_id,
@@ -17,10 +19,29 @@ MODEL (
       is_in := ('placed', 'paid', 'shipped', 'delivered', 'cancelled')
     )
   ),
-  description 'One row per order_id with its lifecycle timestamps and money totals. Current state of every order; rebuilt in full each hour because statuses change in place.'
+  description 'One row per order_id with its lifecycle timestamps and money totals. Current state of every order. Each run recomputes, whole, the orders with an order, line or refund version known (updated_at, or deletion time) since its interval''s start, from every landed version, and merges them by order_id; a deleted order leaves the table. The first run and a restatement (run whole for this kind) read every version.'
 );
 
-WITH items AS (
+WITH changed AS (
+  /* the orders whose order row, lines or refunds changed since the interval's start */
+  SELECT
+    v.order_id
+  FROM raw_shop.orders AS v
+  WHERE
+    @known_at(v) >= @start_ts
+  UNION
+  SELECT
+    v.order_id
+  FROM raw_shop.order_items AS v
+  WHERE
+    @known_at(v) >= @start_ts
+  UNION
+  SELECT
+    v.order_id
+  FROM raw_shop.refunds AS v
+  WHERE
+    @known_at(v) >= @start_ts
+), items AS (
   SELECT
     order_id,
     COUNT(*) AS item_count,
@@ -28,6 +49,12 @@ WITH items AS (
     SUM(gross_amount) AS items_amount,
     SUM(discount_amount) AS discount_amount
   FROM intermediate.int_order_lines
+  WHERE
+    order_id IN (
+      SELECT
+        order_id
+      FROM changed
+    )
   GROUP BY
     order_id
 ), refunds AS (
@@ -35,6 +62,12 @@ WITH items AS (
     order_id,
     SUM(amount) AS refunded_amount
   FROM staging.stg_shop__refunds
+  WHERE
+    order_id IN (
+      SELECT
+        order_id
+      FROM changed
+    )
   GROUP BY
     order_id
 )
@@ -66,3 +99,16 @@ LEFT JOIN items AS i
   ON i.order_id = o.order_id
 LEFT JOIN refunds AS r
   ON r.order_id = o.order_id
+WHERE
+  o.order_id IN (
+    SELECT
+      order_id
+    FROM changed
+  );
+
+@IF(
+  @runtime_stage = 'evaluating',
+  DELETE FROM @this_model
+  WHERE
+    order_id IN (@deleted_keys('shop', raw_shop.orders, order_id, @start_ts))
+)
