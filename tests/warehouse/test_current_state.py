@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlmesh import Context
 
-from . import raw_fixture
+from . import project, raw_fixture
 from .conftest import Built
 
 CURRENT_STATE = [
@@ -157,3 +157,24 @@ def test_an_hourly_run_merges_changed_keys_and_equals_a_full_rebuild(built: Buil
     restated = {s.name.replace('"', "").split(".", 1)[-1] for s in plan.restatements}
     assert set(CURRENT_STATE) <= restated
     assert {name: built.checksum(name) for name in CURRENT_STATE} == merged
+
+
+def test_a_metadata_change_plans_without_touching_the_merged_tables(built: Built) -> None:
+    """A merged table is kept across a metadata-only change, so its physical column types must be
+    the ones SQLMesh declares for the model; a type DuckDB widens (SUM to HUGEINT, COALESCE of a
+    DECIMAL(5,4) and 0 to DECIMAL(14,4)) made such a plan stop on a destructive schema change."""
+    before = {name: built.checksum(name) for name in CURRENT_STATE}
+    for name in ("orders", "order_items"):
+        model = built.project / "models" / "marts" / "orders" / f"{name}.sql"
+        text = model.read_text(encoding="utf-8")
+        model.write_text(text.replace("owner operations_data", "owner finance_data"), "utf-8")
+    context = project.context(built.project)
+    try:
+        plan = context.plan(auto_apply=True, no_prompts=True)
+        modified = plan.context_diff.modified_snapshots
+        changed = {name.replace('"', "").split(".", 1)[-1] for name in modified}
+        assert {"marts_orders.orders", "marts_orders.order_items"} <= changed
+        assert not plan.missing_intervals  # metadata only: nothing rebuilt
+        assert {name: built.checksum(name) for name in CURRENT_STATE} == before
+    finally:
+        context.close()

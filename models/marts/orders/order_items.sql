@@ -47,7 +47,7 @@ SELECT
   gross_amount, /* quantity * unit_price */
   discount_amount, /* line discount */
   net_amount, /* gross - discount */
-  commission_rate, /* seller commission rate (current) */
+  commission_rate::DECIMAL(5, 4) AS commission_rate, /* seller commission rate (current); the type is stated: the table is merged into, not rebuilt, and must keep the type SQLMesh declares for it */
   commission_amount /* marketplace commission on the line */
 FROM intermediate.int_order_lines
 WHERE

@@ -85,7 +85,7 @@ SELECT
   o.cancelled_at, /* cancellation time, UTC */
   NOT o.paid_at IS NULL AS is_paid, /* the order produced money */
   COALESCE(i.item_count, 0) AS item_count, /* order lines */
-  COALESCE(i.units, 0) AS units, /* units over all lines */
+  COALESCE(i.units, 0)::BIGINT AS units, /* units over all lines (the type stated, as for every column of a merged table) */
   @money(COALESCE(i.items_amount, 0)) AS items_amount, /* sum(quantity * unit_price) */
   @money(COALESCE(i.discount_amount, 0)) AS discount_amount, /* sum of line discounts */
   @money(o.shipping_amount) AS shipping_amount, /* shipping charged */
