@@ -94,17 +94,18 @@ def _log(evaluator: MacroEvaluator, name: exp.Expression) -> dict[str, str]:
         raise ValueError(f"unknown version log {key!r}; one of {', '.join(LOGS)}") from None
 
 
+def _rank_sql(evaluator: MacroEvaluator, log: exp.Expression, key: exp.Expression) -> str:
+    order = _log(evaluator, log)["order"]
+    return f"ROW_NUMBER() OVER (PARTITION BY {_sql(evaluator, key)} ORDER BY {order})"
+
+
 @macro()
 def version_rank(
     evaluator: MacroEvaluator, log: exp.Expression, key: exp.Expression
 ) -> exp.Expression:
     """1 for the latest version of each `key` in a version log ('shop' or 'crm'), 2 for the one
     before it, and so on."""
-    order = _log(evaluator, log)["order"]
-    return exp.maybe_parse(
-        f"ROW_NUMBER() OVER (PARTITION BY {_sql(evaluator, key)} ORDER BY {order})",
-        dialect=evaluator.dialect,
-    )
+    return exp.maybe_parse(_rank_sql(evaluator, log, key), dialect=evaluator.dialect)
 
 
 def _changed_sql(
@@ -150,7 +151,7 @@ def deleted_keys(
     changed = _changed_sql(evaluator, log, table, key, since)
     return exp.maybe_parse(
         f"SELECT {name} FROM (SELECT {name}, {spec['deleted']} AS is_deleted, "
-        f"ROW_NUMBER() OVER (PARTITION BY {name} ORDER BY {spec['order']}) AS version_rank "
+        f"{_rank_sql(evaluator, log, key)} AS version_rank "
         f"FROM {_sql(evaluator, table)} WHERE {name} IN ({changed})) AS latest "
         "WHERE version_rank = 1 AND is_deleted",
         dialect=evaluator.dialect,
