@@ -3,14 +3,18 @@
 marts_orders.orders, marts_orders.order_items and the six stg_crm__* models are
 INCREMENTAL_BY_UNIQUE_KEY: an hourly run recomputes the keys with a version known since its
 interval's start (and, for order lines, the lines of a changed order, product or seller) and
-removes keys whose latest version is a deletion. Here an hour brings an old order's new status,
-an order's deletion, a line's deletion, a seller's new commission rate and Salesforce accounts
-created, changed and deleted; after the hourly runs the tables hold what the raw logs say
-(computed apart from the models) and what a full rebuild gives, row for row.
+removes keys whose latest version is a deletion. The revenue marts downstream of the ledger
+(revenue_lines, revenue_daily, revenue_hourly, refund_rates) rebuild only the lines, days and hours
+that the hour's bookings touched. Here an hour brings an old order's new status, an order's
+deletion, a line's deletion, an old order's new shipping country, a seller's new commission rate
+and Salesforce accounts created, changed and deleted; after the hourly runs the tables hold what
+the raw logs and the whole ledger say (computed apart from the models) and what a full rebuild
+gives, row for row.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from sqlmesh import Context
@@ -22,7 +26,30 @@ CURRENT_STATE = [
     "marts_orders.orders",
     "marts_orders.order_items",
     "staging.stg_crm__accounts",
+    "marts_finance.revenue_lines",
+    "marts_finance.revenue_daily",
+    "marts_finance.revenue_hourly",
+    "marts_refunds.refund_rates",
 ]
+
+# Written apart from the models: net revenue (sales, discounts, refunds, chargebacks) and
+# commission per business day, summed over every ledger entry (reversals carry the opposite sign).
+LEDGER_BY_DAY = """
+SELECT DATE_TRUNC('DAY', entry_at)::DATE,
+       COALESCE(SUM(amount) FILTER (
+         WHERE entry_type IN ('sale', 'discount', 'refund', 'chargeback')), 0),
+       COALESCE(SUM(amount) FILTER (WHERE entry_type = 'commission'), 0)
+FROM marts_finance.revenue_ledger GROUP BY 1 ORDER BY 1
+"""
+MARTS_BY_DAY = """
+SELECT {day}, SUM(net_revenue), SUM(commission_revenue)
+FROM marts_finance.{table} GROUP BY 1 ORDER BY 1
+"""
+
+
+def _days_with_money(rows: list[tuple]) -> dict:
+    return {day: (net, commission) for day, net, commission in rows if net or commission}
+
 
 # Written apart from the models: the latest version per key via MAX over (updated_at, sequence).
 INDEPENDENT_ORDERS = """
@@ -108,6 +135,15 @@ def test_an_hourly_run_merges_changed_keys_and_equals_a_full_rebuild(built: Buil
             {"commission_rate": "0.25", "updated_at": at.format(30)},
             9003,
         ),
+        # order 1005 is re-addressed to France days after payment: its money moves to another slice
+        # of its old business day (a reversal and a new entry per line, booked in this hour)
+        _new_version(
+            "raw_shop.orders",
+            "order_id",
+            1005,
+            {"shipping_country": "'FR'", "updated_at": at.format(50)},
+            9005,
+        ),
         # order 1003 loses its only line
         _new_version(
             "raw_shop.order_items", "order_item_id", 5004, {"_sdc_deleted_at": at.format(40)}, 9004
@@ -140,6 +176,20 @@ def test_an_hourly_run_merges_changed_keys_and_equals_a_full_rebuild(built: Buil
         (5003, Decimal("0.2500"), Decimal("20.00"), "shipped"),
         (5006, Decimal("0.2500"), Decimal("25.00"), "paid"),
     ]
+    # 2024-11-01 by hand: order 1003's 20.00 line is gone, order 1005's 100.00 (commission at the
+    # rate known when it was re-addressed, 0.25) moved from US to FR; no US slice is left behind
+    assert built.rows(
+        "SELECT revenue_date, country, net_revenue, commission_revenue "
+        "FROM marts_finance.revenue_daily WHERE revenue_date = DATE '2024-11-01'"
+    ) == [(date(2024, 11, 1), "FR", Decimal("100.00"), Decimal("25.00"))]
+    # the revenue marts rebuilt only the days and hours the hour's entries touched, and hold what
+    # the whole ledger says for every day
+    ledger = _days_with_money(built.rows(LEDGER_BY_DAY))
+    for table, day in (
+        ("revenue_daily", "revenue_date"),
+        ("revenue_hourly", "DATE_TRUNC('DAY', revenue_hour)::DATE"),
+    ):
+        assert _days_with_money(built.rows(MARTS_BY_DAY.format(table=table, day=day))) == ledger
 
     # the next hour: one account renamed, the other deleted in Salesforce
     context.engine_adapter.execute(_account("001A", "Ada Goods Ltd", 10, "2024-11-04 02:10:00+00"))

@@ -1,6 +1,8 @@
 MODEL (
   name marts_finance.revenue_daily,
-  kind FULL,
+  kind INCREMENTAL_BY_UNIQUE_KEY (
+    unique_key (revenue_date, channel, category, country, seller_id)
+  ),
   owner finance_data,
   cron '@hourly',
   grain (revenue_date, channel, category, country, seller_id),
@@ -9,7 +11,20 @@ MODEL (
     unique_combination_of_columns(columns := (revenue_date, channel, category, country, seller_id)),
     forall(criteria := (net_revenue = net_sales - refunds, net_sales = gmv - discounts))
   ),
-  description 'One row per day, channel, category, shipping country and seller (seller NULL and category unallocated for whole-order refunds) with any sale, discount, commission, refund or chargeback. Revenue per UTC day as of business date (marts_finance.revenue_lines: corrections in place, whenever they were booked), rebuilt every hour so money of any age that landed in the hour is in; orders counts distinct paid orders in that slice, so it is not additive across categories or sellers.'
+  description 'One row per day, channel, category, shipping country and seller (seller NULL and category unallocated for whole-order refunds) with any sale, discount, commission, refund or chargeback. Revenue per UTC day as of business date (marts_finance.revenue_lines: corrections in place, whenever they were booked), each run rebuilds the days with a ledger entry booked since its interval''s start (money of any age that landed in the hour), and only those; orders counts distinct paid orders in that slice, so it is not additive across categories or sellers.'
+);
+
+@IF(
+  @runtime_stage = 'evaluating',
+  DELETE FROM @this_model
+  WHERE
+    revenue_date IN (
+      SELECT
+        DATE_TRUNC('DAY', entry_at)::DATE
+      FROM marts_finance.revenue_ledger
+      WHERE
+        booked_at >= @start_ts
+    )
 );
 
 SELECT
@@ -28,6 +43,13 @@ SELECT
 FROM marts_finance.revenue_lines
 WHERE
   NOT entry_type IN ('shipping', 'tax')
+  AND DATE_TRUNC('DAY', entry_at)::DATE IN (
+    SELECT
+      DATE_TRUNC('DAY', entry_at)::DATE
+    FROM marts_finance.revenue_ledger
+    WHERE
+      booked_at >= @start_ts
+  )
 GROUP BY
   1,
   2,

@@ -1,6 +1,8 @@
 MODEL (
   name marts_finance.revenue_hourly,
-  kind FULL,
+  kind INCREMENTAL_BY_UNIQUE_KEY (
+    unique_key (revenue_hour, channel, category, country, seller_id)
+  ),
   owner finance_data,
   cron '@hourly',
   grain (revenue_hour, channel, category, country, seller_id),
@@ -9,7 +11,20 @@ MODEL (
     unique_combination_of_columns(columns := (revenue_hour, channel, category, country, seller_id)),
     forall(criteria := (net_revenue = net_sales - refunds, net_sales = gmv - discounts))
   ),
-  description 'One row per hour, channel, category, shipping country and seller (seller NULL and category unallocated for whole-order refunds) with any sale, discount, commission, refund or chargeback. Revenue per UTC hour as of business date (marts_finance.revenue_lines), rebuilt every hour; orders counts distinct paid orders in that slice, so it is not additive across categories or sellers.'
+  description 'One row per hour, channel, category, shipping country and seller (seller NULL and category unallocated for whole-order refunds) with any sale, discount, commission, refund or chargeback. Revenue per UTC hour as of business date (marts_finance.revenue_lines); each run rebuilds the hours with a ledger entry booked since its interval''s start, and only those; orders counts distinct paid orders in that slice, so it is not additive across categories or sellers.'
+);
+
+@IF(
+  @runtime_stage = 'evaluating',
+  DELETE FROM @this_model
+  WHERE
+    revenue_hour IN (
+      SELECT
+        DATE_TRUNC('HOUR', entry_at)::TIMESTAMP WITH TIME ZONE
+      FROM marts_finance.revenue_ledger
+      WHERE
+        booked_at >= @start_ts
+    )
 );
 
 SELECT
@@ -28,6 +43,13 @@ SELECT
 FROM marts_finance.revenue_lines
 WHERE
   NOT entry_type IN ('shipping', 'tax')
+  AND DATE_TRUNC('HOUR', entry_at)::TIMESTAMP WITH TIME ZONE IN (
+    SELECT
+      DATE_TRUNC('HOUR', entry_at)::TIMESTAMP WITH TIME ZONE
+    FROM marts_finance.revenue_ledger
+    WHERE
+      booked_at >= @start_ts
+  )
 GROUP BY
   1,
   2,

@@ -1,6 +1,8 @@
 MODEL (
   name marts_finance.revenue_lines,
-  kind VIEW,
+  kind INCREMENTAL_BY_UNIQUE_KEY (
+    unique_key entry_key
+  ),
   owner finance_data,
   cron '@hourly',
   grain entry_key,
@@ -12,7 +14,20 @@ MODEL (
       entry_key
     ))
   ),
-  description 'The ledger as of business date: one row per money line that stands now (entry_key), at its business time, with the amount booked for it. A line booked and later corrected shows only its current version; a line reversed and not replaced (deleted order, withdrawn refund) is gone. first_booked_at and last_booked_at say when the line''s current version was booked and when it last changed. Every revenue, refund and customer mart reads this view; marts_finance.revenue_ledger is the ledger as booked.'
+  description 'The ledger as of business date: one row per money line that stands now (entry_key), at its business time, with the amount booked for it. A line booked and later corrected shows only its current version; a line reversed and not replaced (deleted order, withdrawn refund) is gone. first_booked_at and last_booked_at say when the line''s current version was booked and when it last changed. Every revenue, refund and customer mart reads this view; marts_finance.revenue_ledger is the ledger as booked. Each run recomputes, from all their entries, the lines with an entry booked since its interval''s start and replaces them (a statement before the query removes them, so a line reversed and not replaced leaves the table); the first run and a restatement (run whole for this kind) read the whole ledger.'
+);
+
+@IF(
+  @runtime_stage = 'evaluating',
+  DELETE FROM @this_model
+  WHERE
+    entry_key IN (
+      SELECT
+        entry_key
+      FROM marts_finance.revenue_ledger
+      WHERE
+        booked_at >= @start_ts
+    )
 );
 
 SELECT
@@ -32,6 +47,14 @@ SELECT
   MIN(booked_at) AS first_booked_at, /* when this version of the line was first booked, UTC */
   MAX(booked_at) AS last_booked_at /* the line's latest booking (its entry or a reversal), UTC */
 FROM marts_finance.revenue_ledger
+WHERE
+  entry_key IN (
+    SELECT
+      entry_key
+    FROM marts_finance.revenue_ledger
+    WHERE
+      booked_at >= @start_ts
+  )
 GROUP BY
   entry_key,
   entry_type,

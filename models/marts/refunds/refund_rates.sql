@@ -1,6 +1,8 @@
 MODEL (
   name marts_refunds.refund_rates,
-  kind FULL,
+  kind INCREMENTAL_BY_UNIQUE_KEY (
+    unique_key (period_date, category, seller_id)
+  ),
   owner finance_data,
   cron '@hourly',
   grain (period_date, category, seller_id),
@@ -8,7 +10,20 @@ MODEL (
     not_null(columns := (period_date, category)),
     unique_combination_of_columns(columns := (period_date, category, seller_id))
   ),
-  description 'One row per day, category and seller with net sales or refunds that day. Refund rate per UTC day as of business date (marts_finance.revenue_lines), rebuilt every hour; refund rate = refunds (incl. chargebacks) / net sales of the same day and slice.'
+  description 'One row per day, category and seller with net sales or refunds that day. Refund rate per UTC day as of business date (marts_finance.revenue_lines), each run rebuilds the days with a ledger entry booked since its interval''s start, and only those; refund rate = refunds (incl. chargebacks) / net sales of the same day and slice.'
+);
+
+@IF(
+  @runtime_stage = 'evaluating',
+  DELETE FROM @this_model
+  WHERE
+    period_date IN (
+      SELECT
+        DATE_TRUNC('DAY', entry_at)::DATE
+      FROM marts_finance.revenue_ledger
+      WHERE
+        booked_at >= @start_ts
+    )
 );
 
 WITH by_slice AS (
@@ -22,6 +37,13 @@ WITH by_slice AS (
   FROM marts_finance.revenue_lines
   WHERE
     entry_type IN ('sale', 'discount', 'refund', 'chargeback')
+    AND DATE_TRUNC('DAY', entry_at)::DATE IN (
+      SELECT
+        DATE_TRUNC('DAY', entry_at)::DATE
+      FROM marts_finance.revenue_ledger
+      WHERE
+        booked_at >= @start_ts
+    )
   GROUP BY
     1,
     2,
