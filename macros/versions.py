@@ -156,3 +156,26 @@ def deleted_keys(
         "WHERE version_rank = 1 AND is_deleted",
         dialect=evaluator.dialect,
     )
+
+
+# --- What the hour's bookings touched -----------------------------------------------------------
+# The marts downstream of the ledger rebuild, for an interval starting at S, only the lines, days
+# or hours of the entries booked at or after S (docs/warehouse.md, "Revenue marts").
+
+
+@macro()
+def booked_since(
+    evaluator: MacroEvaluator, value: exp.Expression, since: exp.Expression
+) -> exp.Expression:
+    """The values of `value` (an expression over marts_finance.revenue_ledger's columns: the line
+    `entry_key`, or the business day or hour of `entry_at`) over the ledger entries booked at or
+    after `since`: what a revenue mart rebuilds, and removes first, for an interval starting at
+    `since`."""
+    # (no shared helper here: the refund marts also use the KPI macros, whose module has its own
+    # `_sql`, and SQLMesh stores one definition per name with a model)
+    dialect = evaluator.dialect
+    return exp.maybe_parse(
+        f"SELECT {value.sql(dialect=dialect)} FROM marts_finance.revenue_ledger "
+        f"WHERE booked_at >= {since.sql(dialect=dialect)}",
+        dialect=dialect,
+    )

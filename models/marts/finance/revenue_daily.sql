@@ -18,13 +18,7 @@ MODEL (
   @runtime_stage = 'evaluating',
   DELETE FROM @this_model
   WHERE
-    revenue_date IN (
-      SELECT
-        DATE_TRUNC('DAY', entry_at)::DATE
-      FROM marts_finance.revenue_ledger
-      WHERE
-        booked_at >= @start_ts
-    )
+    revenue_date IN (@booked_since(DATE_TRUNC('DAY', entry_at)::DATE, @start_ts))
 );
 
 SELECT
@@ -43,13 +37,7 @@ SELECT
 FROM marts_finance.revenue_lines
 WHERE
   NOT entry_type IN ('shipping', 'tax')
-  AND DATE_TRUNC('DAY', entry_at)::DATE IN (
-    SELECT
-      DATE_TRUNC('DAY', entry_at)::DATE
-    FROM marts_finance.revenue_ledger
-    WHERE
-      booked_at >= @start_ts
-  )
+  AND DATE_TRUNC('DAY', entry_at)::DATE IN (@booked_since(DATE_TRUNC('DAY', entry_at)::DATE, @start_ts))
 GROUP BY
   1,
   2,

@@ -18,13 +18,7 @@ MODEL (
   @runtime_stage = 'evaluating',
   DELETE FROM @this_model
   WHERE
-    revenue_hour IN (
-      SELECT
-        DATE_TRUNC('HOUR', entry_at)::TIMESTAMP WITH TIME ZONE
-      FROM marts_finance.revenue_ledger
-      WHERE
-        booked_at >= @start_ts
-    )
+    revenue_hour IN (@booked_since(DATE_TRUNC('HOUR', entry_at)::TIMESTAMP WITH TIME ZONE, @start_ts))
 );
 
 SELECT
@@ -43,13 +37,7 @@ SELECT
 FROM marts_finance.revenue_lines
 WHERE
   NOT entry_type IN ('shipping', 'tax')
-  AND DATE_TRUNC('HOUR', entry_at)::TIMESTAMP WITH TIME ZONE IN (
-    SELECT
-      DATE_TRUNC('HOUR', entry_at)::TIMESTAMP WITH TIME ZONE
-    FROM marts_finance.revenue_ledger
-    WHERE
-      booked_at >= @start_ts
-  )
+  AND DATE_TRUNC('HOUR', entry_at)::TIMESTAMP WITH TIME ZONE IN (@booked_since(DATE_TRUNC('HOUR', entry_at)::TIMESTAMP WITH TIME ZONE, @start_ts))
 GROUP BY
   1,
   2,

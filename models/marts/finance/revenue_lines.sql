@@ -21,13 +21,7 @@ MODEL (
   @runtime_stage = 'evaluating',
   DELETE FROM @this_model
   WHERE
-    entry_key IN (
-      SELECT
-        entry_key
-      FROM marts_finance.revenue_ledger
-      WHERE
-        booked_at >= @start_ts
-    )
+    entry_key IN (@booked_since(entry_key, @start_ts))
 );
 
 SELECT
@@ -48,13 +42,7 @@ SELECT
   MAX(booked_at) AS last_booked_at /* the line's latest booking (its entry or a reversal), UTC */
 FROM marts_finance.revenue_ledger
 WHERE
-  entry_key IN (
-    SELECT
-      entry_key
-    FROM marts_finance.revenue_ledger
-    WHERE
-      booked_at >= @start_ts
-  )
+  entry_key IN (@booked_since(entry_key, @start_ts))
 GROUP BY
   entry_key,
   entry_type,

@@ -17,13 +17,7 @@ MODEL (
   @runtime_stage = 'evaluating',
   DELETE FROM @this_model
   WHERE
-    period_date IN (
-      SELECT
-        DATE_TRUNC('DAY', entry_at)::DATE
-      FROM marts_finance.revenue_ledger
-      WHERE
-        booked_at >= @start_ts
-    )
+    period_date IN (@booked_since(DATE_TRUNC('DAY', entry_at)::DATE, @start_ts))
 );
 
 WITH by_slice AS (
@@ -37,13 +31,7 @@ WITH by_slice AS (
   FROM marts_finance.revenue_lines
   WHERE
     entry_type IN ('sale', 'discount', 'refund', 'chargeback')
-    AND DATE_TRUNC('DAY', entry_at)::DATE IN (
-      SELECT
-        DATE_TRUNC('DAY', entry_at)::DATE
-      FROM marts_finance.revenue_ledger
-      WHERE
-        booked_at >= @start_ts
-    )
+    AND DATE_TRUNC('DAY', entry_at)::DATE IN (@booked_since(DATE_TRUNC('DAY', entry_at)::DATE, @start_ts))
   GROUP BY
     1,
     2,
