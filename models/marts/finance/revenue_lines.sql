@@ -14,7 +14,7 @@ MODEL (
       entry_key
     ))
   ),
-  description 'The ledger as of business date: one row per money line that stands now (entry_key), at its business time, with the amount booked for it. A line booked and later corrected shows only its current version; a line reversed and not replaced (deleted order, withdrawn refund) is gone. first_booked_at and last_booked_at say when the line''s current version was booked and when it last changed. Every revenue, refund and customer mart reads this view; marts_finance.revenue_ledger is the ledger as booked. Each run recomputes, from all their entries, the lines with an entry booked since its interval''s start and replaces them (a statement before the query removes them, so a line reversed and not replaced leaves the table); the first run and a restatement (run whole for this kind) read the whole ledger.'
+  description 'The ledger as of business date: one row per money line that stands now (entry_key), at its business time, with the amount booked for it. A line booked and later corrected shows only its current version; a line reversed and not replaced (deleted order, withdrawn refund) is gone. first_booked_at and last_booked_at say when the line''s current version was booked and when it last changed. Every revenue, refund and customer mart reads this table; marts_finance.revenue_ledger is the ledger as booked. Each run recomputes, from all their entries, the lines with an entry booked since its interval''s start and replaces them (a statement before the query removes them, so a line reversed and not replaced leaves the table); the first run and a restatement (run whole for this kind) read the whole ledger.'
 );
 
 @IF(
