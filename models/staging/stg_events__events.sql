@@ -38,18 +38,13 @@ MODEL (
   description 'Clickstream events, typed and deduplicated. One row per event_id (the first received copy wins), keyed to occurred_at (UTC); events received more than 72 hours after they occurred are excluded on every run so reruns and restatements give identical rows.'
 );
 
-WITH landed AS (
+WITH first_copies AS (
+  /* the first received copy of each event, ranked on the version key alone: the JSON payload is
+     read only for the copies kept (the join below), not carried through the window */
   SELECT
-    event_id,
-    event_type,
-    occurred_at,
-    received_at,
-    anonymous_id,
-    customer_id,
-    session_id,
     s3_key,
     line_number,
-    payload,
+    object_last_modified,
     ROW_NUMBER() OVER (
       PARTITION BY event_id
       ORDER BY received_at, object_last_modified, s3_key, line_number
@@ -58,6 +53,26 @@ WITH landed AS (
   WHERE
     occurred_at BETWEEN @start_dt AND @end_dt
     AND /* the late-arrival cutoff equals the lookback, so every run sees the same set of events */ received_at <= occurred_at + INTERVAL '72 HOURS'
+), landed AS (
+  SELECT
+    e.event_id,
+    e.event_type,
+    e.occurred_at,
+    e.received_at,
+    e.anonymous_id,
+    e.customer_id,
+    e.session_id,
+    e.s3_key,
+    e.line_number,
+    e.payload
+  FROM raw_events.events AS e
+  JOIN first_copies AS f
+    ON f.s3_key = e.s3_key
+    AND f.line_number = e.line_number
+    AND f.object_last_modified = e.object_last_modified
+    AND f.copy_rank = 1
+  WHERE
+    e.occurred_at BETWEEN @start_dt AND @end_dt
 )
 SELECT
   event_id::VARCHAR AS event_id, /* event UUID from the producer; primary key */
@@ -82,5 +97,3 @@ SELECT
   s3_key::VARCHAR AS s3_key, /* S3 object of the first received copy (lineage to the landing file) */
   line_number::BIGINT AS line_number /* line of that copy inside the object */
 FROM landed
-WHERE
-  copy_rank = 1
