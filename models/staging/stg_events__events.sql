@@ -38,22 +38,48 @@ MODEL (
   description 'Clickstream events, typed and deduplicated. One row per event_id (the first received copy wins), keyed to occurred_at (UTC); events received more than 72 hours after they occurred are excluded on every run so reruns and restatements give identical rows.'
 );
 
-WITH first_copies AS (
-  /* the first received copy of each event, ranked on the version key alone: the JSON payload is
-     read only for the copies kept (the join below), not carried through the window */
+WITH duplicated AS (
+  /* event ids with more than one copy in the interval's window: few; only their copies are ranked */
   SELECT
-    s3_key,
-    line_number,
-    object_last_modified,
-    ROW_NUMBER() OVER (
-      PARTITION BY event_id
-      ORDER BY received_at, object_last_modified, s3_key, line_number
-    ) AS copy_rank
+    event_id
   FROM raw_events.events
   WHERE
     occurred_at BETWEEN @start_dt AND @end_dt
     AND /* the late-arrival cutoff equals the lookback, so every run sees the same set of events */ received_at <= occurred_at + INTERVAL '72 HOURS'
+  GROUP BY
+    event_id
+  HAVING
+    COUNT(*) > 1
+), later_copies AS (
+  /* every copy but the first received of a duplicated event, by its version key */
+  SELECT
+    s3_key,
+    line_number,
+    object_last_modified
+  FROM (
+    SELECT
+      s3_key,
+      line_number,
+      object_last_modified,
+      ROW_NUMBER() OVER (
+        PARTITION BY event_id
+        ORDER BY received_at, object_last_modified, s3_key, line_number
+      ) AS copy_rank
+    FROM raw_events.events
+    WHERE
+      occurred_at BETWEEN @start_dt AND @end_dt
+      AND received_at <= occurred_at + INTERVAL '72 HOURS'
+      AND event_id IN (
+        SELECT
+          event_id
+        FROM duplicated
+      )
+  ) AS ranked
+  WHERE
+    copy_rank > 1
 ), landed AS (
+  /* the window's lines less the later copies: a scan that streams the JSON payload, which no
+     window or join build side holds */
   SELECT
     e.event_id,
     e.event_type,
@@ -66,13 +92,18 @@ WITH first_copies AS (
     e.line_number,
     e.payload
   FROM raw_events.events AS e
-  JOIN first_copies AS f
-    ON f.s3_key = e.s3_key
-    AND f.line_number = e.line_number
-    AND f.object_last_modified = e.object_last_modified
-    AND f.copy_rank = 1
   WHERE
     e.occurred_at BETWEEN @start_dt AND @end_dt
+    AND e.received_at <= e.occurred_at + INTERVAL '72 HOURS'
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM later_copies AS l
+      WHERE
+        l.s3_key = e.s3_key
+        AND l.line_number = e.line_number
+        AND l.object_last_modified = e.object_last_modified
+    )
 )
 SELECT
   event_id::VARCHAR AS event_id, /* event UUID from the producer; primary key */
@@ -82,18 +113,18 @@ SELECT
   anonymous_id::VARCHAR AS anonymous_id, /* device/browser identifier; the sessionization key */
   customer_id::BIGINT AS customer_id, /* shop customer id when the visitor was logged in, else NULL */
   session_id::VARCHAR AS client_session_id, /* the client's own session id (informational; int_sessions recomputes sessions) */
-  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'utm_source'), '')::VARCHAR AS utm_source, /* utm_source of the landing URL, NULL if absent */
-  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'utm_medium'), '')::VARCHAR AS utm_medium, /* utm_medium, NULL if absent */
-  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'utm_campaign'), '')::VARCHAR AS utm_campaign, /* utm_campaign; joins Salesforce Campaign.utm_campaign__c */
-  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'utm_content'), '')::VARCHAR AS utm_content, /* utm_content (creative), NULL if absent */
-  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'utm_term'), '')::VARCHAR AS utm_term, /* utm_term (keyword), NULL if absent */
-  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'page', 'path'), '')::VARCHAR AS page_path, /* URL path of the page */
-  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'page', 'referrer'), '')::VARCHAR AS page_referrer, /* HTTP referrer, NULL when empty */
-  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'context', 'device_type'), '')::VARCHAR AS device_type, /* device type reported by the client */
-  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'properties', 'product_id'), '')::BIGINT AS product_id, /* properties.product_id for product events */
-  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'properties', 'order_id'), '')::BIGINT AS order_id, /* properties.order_id; set on order_completed */
-  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'properties', 'revenue'), '')::DECIMAL(12, 2) AS revenue, /* properties.revenue as reported by the client (the shop order is the money truth) */
-  NULLIF(JSON_EXTRACT_PATH_TEXT(payload, 'properties', 'currency'), '')::VARCHAR AS currency, /* properties.currency (ISO 4217) */
+  NULLIF(@event_field(payload, 'utm_source'), '')::VARCHAR AS utm_source, /* utm_source of the landing URL, NULL if absent */
+  NULLIF(@event_field(payload, 'utm_medium'), '')::VARCHAR AS utm_medium, /* utm_medium, NULL if absent */
+  NULLIF(@event_field(payload, 'utm_campaign'), '')::VARCHAR AS utm_campaign, /* utm_campaign; joins Salesforce Campaign.utm_campaign__c */
+  NULLIF(@event_field(payload, 'utm_content'), '')::VARCHAR AS utm_content, /* utm_content (creative), NULL if absent */
+  NULLIF(@event_field(payload, 'utm_term'), '')::VARCHAR AS utm_term, /* utm_term (keyword), NULL if absent */
+  NULLIF(@event_field(payload, 'page', 'path'), '')::VARCHAR AS page_path, /* URL path of the page */
+  NULLIF(@event_field(payload, 'page', 'referrer'), '')::VARCHAR AS page_referrer, /* HTTP referrer, NULL when empty */
+  NULLIF(@event_field(payload, 'context', 'device_type'), '')::VARCHAR AS device_type, /* device type reported by the client */
+  NULLIF(@event_field(payload, 'properties', 'product_id'), '')::BIGINT AS product_id, /* properties.product_id for product events */
+  NULLIF(@event_field(payload, 'properties', 'order_id'), '')::BIGINT AS order_id, /* properties.order_id; set on order_completed */
+  NULLIF(@event_field(payload, 'properties', 'revenue'), '')::DECIMAL(12, 2) AS revenue, /* properties.revenue as reported by the client (the shop order is the money truth) */
+  NULLIF(@event_field(payload, 'properties', 'currency'), '')::VARCHAR AS currency, /* properties.currency (ISO 4217) */
   s3_key::VARCHAR AS s3_key, /* S3 object of the first received copy (lineage to the landing file) */
   line_number::BIGINT AS line_number /* line of that copy inside the object */
 FROM landed
