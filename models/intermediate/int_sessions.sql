@@ -35,22 +35,12 @@ MODEL (
 /* A session of an interval can only reach back to its own UTC day (sessions are cut at
    midnight), so reading whole UTC days around the interval gives the same sessions however the
    scheduler batches the intervals. */
-WITH events AS (
+WITH boundaries AS (
+  /* the windows rank narrow rows (event, visitor, time); the other columns join back after */
   SELECT
     event_id,
-    event_type,
-    occurred_at,
     anonymous_id,
-    customer_id,
-    utm_source,
-    utm_medium,
-    utm_campaign,
-    utm_content,
-    utm_term,
-    page_path,
-    page_referrer,
-    device_type,
-    order_id,
+    occurred_at,
     LAG(occurred_at) OVER (PARTITION BY anonymous_id ORDER BY occurred_at, event_id) AS previous_occurred_at
   FROM staging.stg_events__events
   WHERE
@@ -58,7 +48,9 @@ WITH events AS (
     AND occurred_at < DATE_TRUNC('DAY', @end_dt) + INTERVAL '1 DAY'
 ), flagged AS (
   SELECT
-    *,
+    event_id,
+    anonymous_id,
+    occurred_at,
     CASE
       WHEN previous_occurred_at IS NULL
       THEN 1
@@ -68,16 +60,41 @@ WITH events AS (
       THEN 1
       ELSE 0
     END AS is_session_start
-  FROM events
+  FROM boundaries
 ), numbered AS (
   SELECT
-    *,
+    event_id,
+    is_session_start,
     SUM(is_session_start) OVER (
       PARTITION BY anonymous_id
       ORDER BY occurred_at, event_id
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS session_number
   FROM flagged
+), session_events AS (
+  SELECT
+    e.event_id,
+    e.event_type,
+    e.occurred_at,
+    e.anonymous_id,
+    e.customer_id,
+    e.utm_source,
+    e.utm_medium,
+    e.utm_campaign,
+    e.utm_content,
+    e.utm_term,
+    e.page_path,
+    e.page_referrer,
+    e.device_type,
+    e.order_id,
+    n.is_session_start,
+    n.session_number
+  FROM staging.stg_events__events AS e
+  JOIN numbered AS n
+    ON n.event_id = e.event_id
+  WHERE
+    e.occurred_at >= DATE_TRUNC('DAY', @start_dt)
+    AND e.occurred_at < DATE_TRUNC('DAY', @end_dt) + INTERVAL '1 DAY'
 ), landing AS (
   SELECT
     anonymous_id,
@@ -92,39 +109,44 @@ WITH events AS (
     utm_campaign,
     utm_content,
     utm_term
-  FROM numbered
+  FROM session_events
   WHERE
     is_session_start = 1
-), session_rollup AS (
+), session_orders AS (
+  /* each order completed in a session once, however many order_completed events carry it */
   SELECT
     anonymous_id,
     session_number,
-    MAX(occurred_at) AS session_ended_at,
-    COUNT(*) AS events_count,
-    SUM(CASE WHEN event_type = 'page_view' THEN 1 ELSE 0 END) AS page_views,
-    MAX(CASE WHEN event_type = 'product_view' THEN 1 ELSE 0 END) AS has_product_view,
-    MAX(CASE WHEN event_type = 'add_to_cart' THEN 1 ELSE 0 END) AS has_add_to_cart,
-    MAX(CASE WHEN event_type = 'checkout_started' THEN 1 ELSE 0 END) AS has_checkout_started,
-    MAX(customer_id) AS customer_id,
-    COUNT(first_order_copy) AS orders_count,
-    LISTAGG(first_order_copy, ',') WITHIN GROUP (ORDER BY
+    COUNT(order_id) AS orders_count,
+    LISTAGG(order_id::VARCHAR, ',') WITHIN GROUP (ORDER BY
       order_id) AS converted_order_ids
   FROM (
-    SELECT
-      *,
-      CASE
-        WHEN event_type = 'order_completed'
-        AND ROW_NUMBER() OVER (
-          PARTITION BY anonymous_id, session_number, order_id
-          ORDER BY occurred_at, event_id
-        ) = 1
-        THEN order_id::VARCHAR
-      END AS first_order_copy
-    FROM numbered
-  ) AS session_events
+    SELECT DISTINCT
+      anonymous_id,
+      session_number,
+      order_id
+    FROM session_events
+    WHERE
+      event_type = 'order_completed'
+  ) AS completed
   GROUP BY
     anonymous_id,
     session_number
+), session_rollup AS (
+  SELECT
+    s.anonymous_id,
+    s.session_number,
+    MAX(s.occurred_at) AS session_ended_at,
+    COUNT(*) AS events_count,
+    SUM(CASE WHEN s.event_type = 'page_view' THEN 1 ELSE 0 END) AS page_views,
+    MAX(CASE WHEN s.event_type = 'product_view' THEN 1 ELSE 0 END) AS has_product_view,
+    MAX(CASE WHEN s.event_type = 'add_to_cart' THEN 1 ELSE 0 END) AS has_add_to_cart,
+    MAX(CASE WHEN s.event_type = 'checkout_started' THEN 1 ELSE 0 END) AS has_checkout_started,
+    MAX(s.customer_id) AS customer_id
+  FROM session_events AS s
+  GROUP BY
+    s.anonymous_id,
+    s.session_number
 )
 SELECT
   MD5(l.anonymous_id || '|' || l.landing_event_id)::VARCHAR AS session_key, /* surrogate key: md5 of anonymous_id and the landing event_id */
@@ -167,10 +189,12 @@ SELECT
     THEN 'organic'
     ELSE 'referral'
   END::VARCHAR AS channel, /* marketing channel of the landing event: paid_search, paid_social, email, organic, direct or referral (docs/marketing.md) */
-  r.orders_count::BIGINT AS orders_count, /* distinct orders completed in the session (order_completed events) */
-  r.converted_order_ids::VARCHAR AS converted_order_ids /* comma-separated order ids completed in the session, ascending; NULL if none */
+  COALESCE(o.orders_count, 0)::BIGINT AS orders_count, /* distinct orders completed in the session (order_completed events) */
+  o.converted_order_ids::VARCHAR AS converted_order_ids /* comma-separated order ids completed in the session, ascending; NULL if none */
 FROM landing AS l
 JOIN session_rollup AS r
   ON l.anonymous_id = r.anonymous_id AND l.session_number = r.session_number
+LEFT JOIN session_orders AS o
+  ON o.anonymous_id = l.anonymous_id AND o.session_number = l.session_number
 WHERE
   l.session_started_at BETWEEN @start_dt AND @end_dt

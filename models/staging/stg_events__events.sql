@@ -78,8 +78,9 @@ WITH duplicated AS (
   WHERE
     copy_rank > 1
 ), landed AS (
-  /* the window's lines less the later copies: a scan that streams the JSON payload, which no
-     window or join build side holds */
+  /* the window's lines less the later copies: a scan that streams the JSON payload through a
+     join whose build side is the later copies alone (an uncorrelated join: DuckDB plans NOT
+     EXISTS here as a delim join that buffers every line, payload included) */
   SELECT
     e.event_id,
     e.event_type,
@@ -92,18 +93,14 @@ WITH duplicated AS (
     e.line_number,
     e.payload
   FROM raw_events.events AS e
+  LEFT JOIN later_copies AS l
+    ON l.s3_key = e.s3_key
+    AND l.line_number = e.line_number
+    AND l.object_last_modified = e.object_last_modified
   WHERE
     e.occurred_at BETWEEN @start_dt AND @end_dt
     AND e.received_at <= e.occurred_at + INTERVAL '72 HOURS'
-    AND NOT EXISTS(
-      SELECT
-        1
-      FROM later_copies AS l
-      WHERE
-        l.s3_key = e.s3_key
-        AND l.line_number = e.line_number
-        AND l.object_last_modified = e.object_last_modified
-    )
+    AND l.s3_key IS NULL
 )
 SELECT
   event_id::VARCHAR AS event_id, /* event UUID from the producer; primary key */

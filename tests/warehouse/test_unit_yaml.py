@@ -48,6 +48,6 @@ def test_top_level_sqlmesh_yaml_unit_tests_pass(monkeypatch: pytest.MonkeyPatch)
         (copy / "tests").mkdir()
         for test in TOP_LEVEL_TESTS:
             shutil.copy2(test, copy / "tests" / test.name)
-        _run(copy, monkeypatch, workdir, 6)  # attribution's file holds two tests
+        _run(copy, monkeypatch, workdir, 7)  # two tests each: attribution, sessions
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
