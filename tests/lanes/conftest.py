@@ -64,12 +64,19 @@ class LoadedWorld:
 
     def inserted(self, run: int, lane: str) -> dict[str, int]:
         """rows_inserted per stream in the load log during the given run of all lanes."""
+        return self._logged(run, lane, "rows_inserted")
+
+    def received(self, run: int, lane: str) -> dict[str, int]:
+        """rows_received (sent by the tap) per stream in the load log during the given run."""
+        return self._logged(run, lane, "rows_received")
+
+    def _logged(self, run: int, lane: str, column: str) -> dict[str, int]:
         result = self.runs[run][lane]
         assert result.status == "succeeded", result.error
         until = self.started[run + 1] if run + 1 < len(self.started) else datetime.now(UTC)
         with self.warehouse() as wh:
             rows = wh.execute(
-                "SELECT stream, sum(rows_inserted) FROM raw_meta.load_log "
+                f"SELECT stream, sum({column}) FROM raw_meta.load_log "
                 "WHERE lane = ? AND started_at >= ? AND started_at < ? GROUP BY stream",
                 [lane, self.started[run], until],
             ).fetchall()

@@ -99,6 +99,20 @@ def test_clock_advance_moves_only_changed_rows_then_rerun_moves_nothing(
     loaded_world.run_all()
     for lane in ("shop", "events", "crm", "marketing"):
         assert sum(loaded_world.inserted(2, lane).values()) == 0, lane
+    # Salesforce is read incrementally: the rerun asks for SystemModstamp >= the bookmark, so it
+    # receives again only each object's records at its latest SystemModstamp, not the object.
+    with psycopg.connect(loaded_world.settings.pg_dsn) as pg:
+        at_bookmark = {
+            name.lower(): int(
+                pg.execute(
+                    f'SELECT count(*) FROM sfdc."{name}" WHERE "SystemModstamp" = '
+                    f'(SELECT max("SystemModstamp") FROM sfdc."{name}")'
+                ).fetchone()[0]  # type: ignore[index]
+            )
+            for name in CRM_OBJECTS
+        }
+    received = {k.lower(): v for k, v in loaded_world.received(2, "crm").items() if v}
+    assert received == {k: v for k, v in at_bookmark.items() if v}, (received, at_bookmark)
     _assert_raw_equals_source(loaded_world)
     assert (
         loaded_world.runs[2]["shop"].high_water_mark == loaded_world.runs[1]["shop"].high_water_mark
