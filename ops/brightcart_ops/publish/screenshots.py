@@ -93,7 +93,8 @@ class DevTools:
 
 
 @retry(
-    retry=retry_if_exception_type((FileNotFoundError, ValueError, OSError)),
+    # IndexError: the port file exists but Chromium has not written it yet
+    retry=retry_if_exception_type((FileNotFoundError, IndexError, ValueError, OSError)),
     wait=wait_fixed(0.2),
     stop=stop_after_delay(30),
     reraise=True,
