@@ -12,11 +12,14 @@ import duckdb
 import pytest
 import yaml
 from sqlmesh import Context
+from sqlmesh.core.snapshot.definition import SnapshotIntervals
+from sqlmesh.utils.date import to_timestamp
 from sqlmesh.utils.errors import ConfigError
 
 from brightcart_ops.publish.datasets import load as load_map
 from brightcart_ops.publish.lineage import dag_from_context, dashboard_lineage, dashboards_fed_by
 from brightcart_ops.publish.log import PublishLog
+from brightcart_ops.publish.state import ProdState, state_from_reader, state_from_snapshots
 from brightcart_ops.warehouse import Warehouse
 
 from .conftest import ROOT
@@ -95,3 +98,51 @@ def test_real_project_prod_plan_publishes_every_dataset(real_home: Path) -> None
     assert {r["reason"] for r in rows} == {"first publish"}
     assert (real_home / "dashboards" / "executive.html").exists()
     assert (real_home / "dashboards" / "operations.html").exists()
+    _assert_light_state_read_matches_the_snapshots(context)
+
+
+def _assert_light_state_read_matches_the_snapshots(context: Context) -> None:
+    """The publish reads prod from the environment and the interval records; the full snapshots
+    (SQLMesh's own merge of their intervals) must give the same versions, interval ends, kinds
+    and DAG, also when a version holds intervals recorded under another identifier."""
+    # The state sync under the Context's cache, as the publish opens it (the cache would keep
+    # a snapshot's intervals from before the records this test adds).
+    reader = context.state_sync.state_sync  # type: ignore[attr-defined]
+    env = reader.get_environment("prod")
+    assert env is not None
+
+    def full() -> ProdState:
+        return state_from_snapshots(reader.get_snapshots(env.snapshots).values())
+
+    light = state_from_reader(reader)
+    assert light is not None and light == full()
+    assert {m.kind for m in light.versions.values()} >= {"VIEW", "EXTERNAL"}
+    assert "raw_shop.orders" in light.dag["staging.stg_shop__orders"]
+
+    def record(model: str, identifier: str | None, start: str) -> tuple[str, int]:
+        info = next(s for s in env.snapshots if s.name.endswith(f'"{model}"'))
+        begin = to_timestamp(start)
+        reader.add_snapshots_intervals(
+            [
+                SnapshotIntervals(
+                    name=info.name,
+                    identifier=identifier or info.identifier,
+                    version=info.version,
+                    dev_version=None,
+                    intervals=[(begin, begin + 3_600_000)],
+                    last_altered_ts=begin,
+                )
+            ]
+        )
+        return info.name, begin + 3_600_000
+
+    # Intervals under the snapshot's own identifier (read from the records alone), and under
+    # another identifier of the same version (SQLMesh's merge of the full snapshot decides).
+    record("stg_shop__orders", None, "2098-01-01")
+    record("revenue_ledger", "another-identifier", "2099-01-01")
+    changed = state_from_reader(reader)
+    assert changed is not None and changed == full()
+    for model, year in (("staging.stg_shop__orders", 2098), ("marts_finance.revenue_ledger", 2099)):
+        end = changed.versions[model].interval_end
+        assert end is not None and end.year == year, model
+        assert changed.versions[model].altered_ms is not None

@@ -141,12 +141,55 @@ def state_from_snapshots(snapshots: Iterable[Any]) -> ProdState:
 
 
 def state_from_reader(state_reader: Any, environment: str = PROD) -> ProdState | None:
-    """Read an environment through a SQLMesh StateReader; None when it does not exist yet."""
+    """Read an environment through a SQLMesh StateReader; None when it does not exist yet.
+
+    Everything the publish needs is in the environment's table infos (name, identifier,
+    version, kind, parents: external tables included) and the interval records, so the full
+    snapshots (models with their parsed queries, about a second to unpickle) are read only for
+    a snapshot whose version also holds intervals recorded under another identifier: there
+    SQLMesh's merge depends on the model's `effective_from`, so its own merge decides.
+    """
+    from sqlmesh.core.snapshot.definition import merge_intervals
+
     env = state_reader.get_environment(environment)
     if env is None:
         return None
-    snapshots = state_reader.get_snapshots(env.snapshots)
-    return state_from_snapshots(snapshots.values())
+    infos = list(env.snapshots)
+    records: dict[tuple[str, str], list[Any]] = {}
+    # EngineAdapterStateSync holds its interval state; a Context's CachingStateSync wraps one.
+    sync = getattr(state_reader, "state_sync", state_reader)
+    for record in sync.interval_state.get_snapshot_intervals(infos):
+        records.setdefault((record.name, record.version), []).append(record)
+    mixed = [
+        info
+        for info in infos
+        if any(r.identifier != info.identifier for r in records.get((info.name, info.version), ()))
+    ]
+    full = state_reader.get_snapshots(mixed) if mixed else {}
+    versions: dict[str, ModelVersion] = {}
+    dag: dict[str, set[str]] = {}
+    for info in infos:
+        snapshot = full.get(info.snapshot_id)
+        if snapshot is not None:
+            state = state_from_snapshots([snapshot])
+            versions.update(state.versions)
+            dag.update(state.dag)
+            continue
+        name = short_name(info.name)
+        own = records.get((info.name, info.version), [])
+        intervals = merge_intervals([i for r in own for i in r.intervals])
+        altered = [r.last_altered_ts for r in own if r.last_altered_ts]
+        kind = info.kind_name.value if info.kind_name is not None else "UNKNOWN"
+        versions[name] = ModelVersion(
+            model=name,
+            fingerprint=info.identifier,
+            version=str(info.version),
+            interval_end=_ms_to_dt(intervals[-1][1]) if intervals else None,
+            altered_ms=max(altered) if altered else None,
+            kind=str(kind),
+        )
+        dag[name] = {short_name(p.name) for p in info.parents}
+    return ProdState(versions, dag)
 
 
 def open_state_reader(gateway: str | None = None) -> Any:
