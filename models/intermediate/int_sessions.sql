@@ -71,47 +71,38 @@ WITH boundaries AS (
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS session_number
   FROM flagged
-), session_events AS (
+), sessions AS (
+  /* one pass over the window's events: each session's counts and, from its one start event,
+     its landing fields (a session has exactly one row with is_session_start = 1, its first) */
   SELECT
-    e.event_id,
-    e.event_type,
-    e.occurred_at,
     e.anonymous_id,
-    e.customer_id,
-    e.utm_source,
-    e.utm_medium,
-    e.utm_campaign,
-    e.utm_content,
-    e.utm_term,
-    e.page_path,
-    e.page_referrer,
-    e.device_type,
-    e.order_id,
-    n.is_session_start,
-    n.session_number
+    n.session_number,
+    MIN(e.occurred_at) AS session_started_at,
+    MAX(e.occurred_at) AS session_ended_at,
+    COUNT(*) AS events_count,
+    SUM(CASE WHEN e.event_type = 'page_view' THEN 1 ELSE 0 END) AS page_views,
+    MAX(CASE WHEN e.event_type = 'product_view' THEN 1 ELSE 0 END) AS has_product_view,
+    MAX(CASE WHEN e.event_type = 'add_to_cart' THEN 1 ELSE 0 END) AS has_add_to_cart,
+    MAX(CASE WHEN e.event_type = 'checkout_started' THEN 1 ELSE 0 END) AS has_checkout_started,
+    MAX(e.customer_id) AS customer_id,
+    MAX(CASE WHEN n.is_session_start = 1 THEN e.event_id END) AS landing_event_id,
+    MAX(CASE WHEN n.is_session_start = 1 THEN e.page_path END) AS landing_page_path,
+    MAX(CASE WHEN n.is_session_start = 1 THEN e.page_referrer END) AS landing_referrer,
+    MAX(CASE WHEN n.is_session_start = 1 THEN e.device_type END) AS device_type,
+    MAX(CASE WHEN n.is_session_start = 1 THEN e.utm_source END) AS utm_source,
+    MAX(CASE WHEN n.is_session_start = 1 THEN e.utm_medium END) AS utm_medium,
+    MAX(CASE WHEN n.is_session_start = 1 THEN e.utm_campaign END) AS utm_campaign,
+    MAX(CASE WHEN n.is_session_start = 1 THEN e.utm_content END) AS utm_content,
+    MAX(CASE WHEN n.is_session_start = 1 THEN e.utm_term END) AS utm_term
   FROM staging.stg_events__events AS e
   JOIN numbered AS n
     ON n.event_id = e.event_id
   WHERE
     e.occurred_at >= DATE_TRUNC('DAY', @start_dt)
     AND e.occurred_at < DATE_TRUNC('DAY', @end_dt) + INTERVAL '1 DAY'
-), landing AS (
-  SELECT
-    anonymous_id,
-    session_number,
-    occurred_at AS session_started_at,
-    event_id AS landing_event_id,
-    page_path AS landing_page_path,
-    page_referrer AS landing_referrer,
-    device_type,
-    utm_source,
-    utm_medium,
-    utm_campaign,
-    utm_content,
-    utm_term
-  FROM session_events
-  WHERE
-    is_session_start = 1
+  GROUP BY
+    e.anonymous_id,
+    n.session_number
 ), session_orders AS (
   /* each order completed in a session once, however many order_completed events carry it */
   SELECT
@@ -122,48 +113,37 @@ WITH boundaries AS (
       order_id) AS converted_order_ids
   FROM (
     SELECT DISTINCT
-      anonymous_id,
-      session_number,
-      order_id
-    FROM session_events
+      e.anonymous_id,
+      n.session_number,
+      e.order_id
+    FROM staging.stg_events__events AS e
+    JOIN numbered AS n
+      ON n.event_id = e.event_id
     WHERE
-      event_type = 'order_completed'
+      e.occurred_at >= DATE_TRUNC('DAY', @start_dt)
+      AND e.occurred_at < DATE_TRUNC('DAY', @end_dt) + INTERVAL '1 DAY'
+      AND e.event_type = 'order_completed'
   ) AS completed
   GROUP BY
     anonymous_id,
     session_number
-), session_rollup AS (
-  SELECT
-    s.anonymous_id,
-    s.session_number,
-    MAX(s.occurred_at) AS session_ended_at,
-    COUNT(*) AS events_count,
-    SUM(CASE WHEN s.event_type = 'page_view' THEN 1 ELSE 0 END) AS page_views,
-    MAX(CASE WHEN s.event_type = 'product_view' THEN 1 ELSE 0 END) AS has_product_view,
-    MAX(CASE WHEN s.event_type = 'add_to_cart' THEN 1 ELSE 0 END) AS has_add_to_cart,
-    MAX(CASE WHEN s.event_type = 'checkout_started' THEN 1 ELSE 0 END) AS has_checkout_started,
-    MAX(s.customer_id) AS customer_id
-  FROM session_events AS s
-  GROUP BY
-    s.anonymous_id,
-    s.session_number
 )
 SELECT
   MD5(l.anonymous_id || '|' || l.landing_event_id)::VARCHAR AS session_key, /* surrogate key: md5 of anonymous_id and the landing event_id */
   l.anonymous_id::VARCHAR AS anonymous_id, /* device/browser identifier the session belongs to */
-  r.customer_id::BIGINT AS customer_id, /* shop customer id if the visitor was identified during the session, else NULL */
+  l.customer_id::BIGINT AS customer_id, /* shop customer id if the visitor was identified during the session, else NULL */
   l.session_started_at::TIMESTAMP WITH TIME ZONE AS session_started_at, /* UTC time of the first event (the incremental key) */
-  r.session_ended_at::TIMESTAMP WITH TIME ZONE AS session_ended_at, /* UTC time of the last event */
-  r.events_count::BIGINT AS events_count, /* events in the session */
-  r.page_views::BIGINT AS page_views, /* page_view events in the session */
+  l.session_ended_at::TIMESTAMP WITH TIME ZONE AS session_ended_at, /* UTC time of the last event */
+  l.events_count::BIGINT AS events_count, /* events in the session */
+  l.page_views::BIGINT AS page_views, /* page_view events in the session */
   (
-    r.has_product_view = 1
+    l.has_product_view = 1
   )::BOOLEAN AS has_product_view, /* the session viewed at least one product (funnel step 2) */
   (
-    r.has_add_to_cart = 1
+    l.has_add_to_cart = 1
   )::BOOLEAN AS has_add_to_cart, /* the session added to cart (funnel step 3) */
   (
-    r.has_checkout_started = 1
+    l.has_checkout_started = 1
   )::BOOLEAN AS has_checkout_started, /* the session started checkout (funnel step 4) */
   l.landing_event_id::VARCHAR AS landing_event_id, /* event_id of the first event */
   l.landing_page_path::VARCHAR AS landing_page_path, /* path of the landing page */
@@ -191,9 +171,7 @@ SELECT
   END::VARCHAR AS channel, /* marketing channel of the landing event: paid_search, paid_social, email, organic, direct or referral (docs/marketing.md) */
   COALESCE(o.orders_count, 0)::BIGINT AS orders_count, /* distinct orders completed in the session (order_completed events) */
   o.converted_order_ids::VARCHAR AS converted_order_ids /* comma-separated order ids completed in the session, ascending; NULL if none */
-FROM landing AS l
-JOIN session_rollup AS r
-  ON l.anonymous_id = r.anonymous_id AND l.session_number = r.session_number
+FROM sessions AS l
 LEFT JOIN session_orders AS o
   ON o.anonymous_id = l.anonymous_id AND o.session_number = l.session_number
 WHERE

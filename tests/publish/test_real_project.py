@@ -3,6 +3,7 @@ and a prod plan publishes every dataset once. A project that does not load or pl
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -19,7 +20,12 @@ from sqlmesh.utils.errors import ConfigError
 from brightcart_ops.publish.datasets import load as load_map
 from brightcart_ops.publish.lineage import dag_from_context, dashboard_lineage, dashboards_fed_by
 from brightcart_ops.publish.log import PublishLog
-from brightcart_ops.publish.state import ProdState, state_from_reader, state_from_snapshots
+from brightcart_ops.publish.state import (
+    ProdState,
+    snapshots_digest,
+    state_from_reader,
+    state_from_snapshots,
+)
 from brightcart_ops.warehouse import Warehouse
 
 from .conftest import ROOT
@@ -98,10 +104,10 @@ def test_real_project_prod_plan_publishes_every_dataset(real_home: Path) -> None
     assert {r["reason"] for r in rows} == {"first publish"}
     assert (real_home / "dashboards" / "executive.html").exists()
     assert (real_home / "dashboards" / "operations.html").exists()
-    _assert_light_state_read_matches_the_snapshots(context)
+    _assert_light_state_read_matches_the_snapshots(context, real_home / "prod.dag.json")
 
 
-def _assert_light_state_read_matches_the_snapshots(context: Context) -> None:
+def _assert_light_state_read_matches_the_snapshots(context: Context, cache: Path) -> None:
     """The publish reads prod from the environment and the interval records; the full snapshots
     (SQLMesh's own merge of their intervals) must give the same versions, interval ends, kinds
     and DAG, also when a version holds intervals recorded under another identifier."""
@@ -114,7 +120,12 @@ def _assert_light_state_read_matches_the_snapshots(context: Context) -> None:
     def full() -> ProdState:
         return state_from_snapshots(reader.get_snapshots(env.snapshots).values())
 
-    light = state_from_reader(reader)
+    # A cache of another environment (another digest) is not used; the full read replaces it.
+    cache.write_text(json.dumps({"key": "another", "dag": {"bi.cohorts": []}}), encoding="utf-8")
+    first = state_from_reader(reader, dag_cache=cache)
+    assert first is not None and first == full()
+    assert json.loads(cache.read_text(encoding="utf-8"))["key"] == snapshots_digest(env.snapshots)
+    light = state_from_reader(reader, dag_cache=cache)  # the cached DAG, no full read
     assert light is not None and light == full()
     assert {m.kind for m in light.versions.values()} >= {"VIEW", "EXTERNAL"}
     assert "raw_shop.orders" in light.dag["staging.stg_shop__orders"]
@@ -140,7 +151,7 @@ def _assert_light_state_read_matches_the_snapshots(context: Context) -> None:
     # another identifier of the same version (SQLMesh's merge of the full snapshot decides).
     record("stg_shop__orders", None, "2098-01-01")
     record("revenue_ledger", "another-identifier", "2099-01-01")
-    changed = state_from_reader(reader)
+    changed = state_from_reader(reader, dag_cache=cache)
     assert changed is not None and changed == full()
     for model, year in (("staging.stg_shop__orders", 2098), ("marts_finance.revenue_ledger", 2099)):
         end = changed.versions[model].interval_end

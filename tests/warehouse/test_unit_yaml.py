@@ -48,6 +48,6 @@ def test_top_level_sqlmesh_yaml_unit_tests_pass(monkeypatch: pytest.MonkeyPatch)
         (copy / "tests").mkdir()
         for test in TOP_LEVEL_TESTS:
             shutil.copy2(test, copy / "tests" / test.name)
-        _run(copy, monkeypatch, workdir, 7)  # two tests each: attribution, sessions
+        _run(copy, monkeypatch, workdir, 8)  # two tests of attribution, three of sessions
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
@@ -140,14 +141,51 @@ def state_from_snapshots(snapshots: Iterable[Any]) -> ProdState:
     return ProdState(versions, dag)
 
 
-def state_from_reader(state_reader: Any, environment: str = PROD) -> ProdState | None:
+def snapshots_digest(infos: Iterable[Any]) -> str:
+    """A digest of an environment's snapshot ids: equal digests, equal models and parents."""
+    ids = sorted(f"{info.name}@{info.identifier}" for info in infos)
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()
+
+
+def _cached_dag(path: Path | None, key: str) -> dict[str, set[str]] | None:
+    if path is None:
+        return None
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(body, dict) or body.get("key") != key:
+        return None
+    return {name: set(parents) for name, parents in body["dag"].items()}
+
+
+def _cache_dag(path: Path | None, key: str, dag: dict[str, set[str]]) -> None:
+    if path is None:
+        return
+    body = {"key": key, "dag": {name: sorted(parents) for name, parents in sorted(dag.items())}}
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(body, indent=1), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def state_from_reader(
+    state_reader: Any, environment: str = PROD, dag_cache: Path | None = None
+) -> ProdState | None:
     """Read an environment through a SQLMesh StateReader; None when it does not exist yet.
 
-    Everything the publish needs is in the environment's table infos (name, identifier,
-    version, kind, parents: external tables included) and the interval records, so the full
-    snapshots (models with their parsed queries, about a second to unpickle) are read only for
-    a snapshot whose version also holds intervals recorded under another identifier: there
-    SQLMesh's merge depends on the model's `effective_from`, so its own merge decides.
+    Reading the full snapshots (models with their parsed queries) costs about a second and,
+    in a run at 1:100 of production, a gigabyte of memory at the run's end. Most of what the
+    publish needs is in the environment's table infos (name, identifier, version, kind) and
+    the interval records. Only the DAG needs the models: a model's parents include the tables
+    it reads that are no snapshot (its query's `depends_on`). The DAG depends on the snapshot
+    ids alone, so it is kept in `dag_cache` (a JSON file keyed by their digest) and the full
+    snapshots are read when there is no cache or the environment changed (a plan was applied).
+    They are also read for a snapshot whose version holds intervals recorded under another
+    identifier: there SQLMesh's merge depends on the model's `effective_from`, so its own merge
+    decides.
     """
     from sqlmesh.core.snapshot.definition import merge_intervals
 
@@ -155,6 +193,12 @@ def state_from_reader(state_reader: Any, environment: str = PROD) -> ProdState |
     if env is None:
         return None
     infos = list(env.snapshots)
+    key = snapshots_digest(infos)
+    dag = _cached_dag(dag_cache, key)
+    if dag is None:
+        state = state_from_snapshots(state_reader.get_snapshots(infos).values())
+        _cache_dag(dag_cache, key, state.dag)
+        return state
     records: dict[tuple[str, str], list[Any]] = {}
     # EngineAdapterStateSync holds its interval state; a Context's CachingStateSync wraps one.
     sync = getattr(state_reader, "state_sync", state_reader)
@@ -167,13 +211,10 @@ def state_from_reader(state_reader: Any, environment: str = PROD) -> ProdState |
     ]
     full = state_reader.get_snapshots(mixed) if mixed else {}
     versions: dict[str, ModelVersion] = {}
-    dag: dict[str, set[str]] = {}
     for info in infos:
         snapshot = full.get(info.snapshot_id)
         if snapshot is not None:
-            state = state_from_snapshots([snapshot])
-            versions.update(state.versions)
-            dag.update(state.dag)
+            versions.update(state_from_snapshots([snapshot]).versions)
             continue
         name = short_name(info.name)
         own = records.get((info.name, info.version), [])
@@ -188,8 +229,19 @@ def state_from_reader(state_reader: Any, environment: str = PROD) -> ProdState |
             altered_ms=max(altered) if altered else None,
             kind=str(kind),
         )
-        dag[name] = {short_name(p.name) for p in info.parents}
     return ProdState(versions, dag)
+
+
+def dag_cache_path(gateway: str | None = None) -> Path | None:
+    """Where the prod DAG is cached: beside the local gateway's state file; nowhere for the
+    others (a scheduled task starts afresh each time, so there a cache would never be read)."""
+    name = gateway or os.environ.get("BRIGHTCART_GATEWAY", "local")
+    if name != "local":
+        return None
+    from brightcart_sqlmesh.gateways import state_path, warehouse_path
+
+    state = state_path(warehouse_path())
+    return state.with_name(f"{state.stem}.dag.json")
 
 
 def open_state_reader(gateway: str | None = None) -> Any:
@@ -215,7 +267,7 @@ def read_prod_state(
     gateway: str | None = None, state_reader: Any = None, environment: str = PROD
 ) -> ProdState | None:
     reader = state_reader if state_reader is not None else open_state_reader(gateway)
-    return state_from_reader(reader, environment)
+    return state_from_reader(reader, environment, dag_cache_path(gateway))
 
 
 def lanes_of(models: Iterable[str], lane_by_schema: Mapping[str, str] | None = None) -> set[str]:
