@@ -59,6 +59,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--keep", action="store_true", help="keep the bench_ databases")
     parser.add_argument(
+        "--reuse-world",
+        action="store_true",
+        help="with --cycle-only: the main world an earlier run kept (--keep), no generation; "
+        "plan this checkout's project in it (SQLMesh builds only what changed) and time one "
+        "more cycle, so two versions of the project compare on the same data",
+    )
+    parser.add_argument(
         "--bulk-rows",
         type=int,
         default=2_000_000,
@@ -73,6 +80,8 @@ def parse_args() -> argparse.Namespace:
         help="the main world's section 1 alone (lanes and peers; no plan, cycle or restate)",
     )
     args = parser.parse_args()
+    if args.reuse_world and not args.cycle_only:
+        parser.error("--reuse-world goes with --cycle-only")
     if args.quick:
         args.scale, args.days, args.history_days, args.history_scale = 0.002, 1, "1,3", 0.002
     return args
@@ -90,6 +99,9 @@ def say(text: str) -> None:
 
 def main_world(args: argparse.Namespace, results: Results, cycle_rows: dict[str, int]) -> None:
     world = World("main", 6720)
+    if args.reuse_world:
+        reused_world(world, results, cycle_rows, keep=args.keep)
+        return
     end = simulated_end()
     window = dt.timedelta(hours=args.hours) if args.hours else dt.timedelta(days=args.days)
     start = end - window
@@ -121,15 +133,7 @@ def main_world(args: argparse.Namespace, results: Results, cycle_rows: dict[str,
         say("sqlmesh plan prod (initial backfill)")
         plan = transform.plan_prod(world)
         results.cycle.append(Step.of("before the cycle: sqlmesh plan prod (backfill)", plan))
-        say("hourly cycle")
-        known = world.load_ids()
-        results.cycle += transform.hourly_cycle(world)
-        for lane in transform.LANES:
-            cycle_rows[lane] = world.landed_since(lane, known)[1]
-        results.notes.append(
-            "rows landed in the cycle's hour: "
-            + ", ".join(f"{k} {v:,}" for k, v in cycle_rows.items())
-        )
+        cycle(world, results, cycle_rows)
         day = (end - dt.timedelta(days=1)).date()
         if window < dt.timedelta(days=1) or not plan.ok:
             results.restate.append(
@@ -143,6 +147,44 @@ def main_world(args: argparse.Namespace, results: Results, cycle_rows: dict[str,
     finally:
         say("stopping the main world")
         world.down(drop=not args.keep)
+
+
+def reused_world(world: World, results: Results, cycle_rows: dict[str, int], keep: bool) -> None:
+    """Section 2 on a kept main world: plan the checkout's project, then one hourly cycle."""
+    landed = world.landed_to()
+    if landed is None:
+        raise SystemExit(
+            f"python -m bench: --reuse-world: no kept main world in {world.home} "
+            "(run --cycle-only --keep first)"
+        )
+    if dt.datetime.now(dt.UTC) - landed < dt.timedelta(hours=2):
+        # the cycle's hour and the hour after it must be due by the wall clock
+        after = landed + dt.timedelta(hours=2)
+        raise SystemExit(
+            f"python -m bench: --reuse-world: the kept world has landed to {landed.isoformat()}, "
+            f"less than 2 hours before the clock; reuse it after {after.isoformat()}"
+        )
+    try:
+        world.up()
+        results.notes.append(f"main world reused from {world.home}, landed to {landed}")
+        say("sqlmesh plan prod (what changed since the world's last plan)")
+        plan = transform.plan_prod(world, "sqlmesh plan prod (changes)")
+        results.cycle.append(Step.of("before the cycle: sqlmesh plan prod (changes)", plan))
+        cycle(world, results, cycle_rows)
+    finally:
+        say("stopping the main world")
+        world.down(drop=not keep)
+
+
+def cycle(world: World, results: Results, cycle_rows: dict[str, int]) -> None:
+    say("hourly cycle")
+    known = world.load_ids()
+    results.cycle += transform.hourly_cycle(world)
+    for lane in transform.LANES:
+        cycle_rows[lane] = world.landed_since(lane, known)[1]
+    results.notes.append(
+        "rows landed in the cycle's hour: " + ", ".join(f"{k} {v:,}" for k, v in cycle_rows.items())
+    )
 
 
 def history_world(args: argparse.Namespace, days: int, port_base: int) -> list[Step]:

@@ -62,6 +62,10 @@ def failure_reason(measured: Measured) -> str:
     return lines[-1][:200].replace("|", "/") if lines else "no output"
 
 
+# The hourly cycle's last row: `sqlmesh run prod` again once the lanes landed nothing new.
+NOTHING_NEW = "after the cycle: sqlmesh run prod again, nothing new landed"
+
+
 @dataclass
 class Step:
     """A step of the hourly cycle or of the SQLMesh measurements."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.figures import Figure, Results, Step
+from bench.figures import NOTHING_NEW, Figure, Results, Step
 from bench.world import bin_path
 
 
@@ -168,6 +168,36 @@ def goals(results: Results) -> list[str]:
                 f"- {lane} lane run with nothing new < 3 CPU s: {fixed.cpu_s:.1f} CPU s, "
                 f"{fixed.wall_s or 0:.1f} s wall — {verdict}"
             )
+    return lines + cycle_goals(results.cycle, results.scale)
+
+
+def cycle_goals(steps: list[Step], scale: float) -> list[str]:
+    """The hourly cycle's goals (section 2): at 1:100 of production (scale 1.0) its wall time and
+    the run's peak memory; at any scale the run with nothing new."""
+    by_name = {s.name: s for s in steps}
+    checks = [
+        (NOTHING_NEW, "`sqlmesh run prod` with nothing new < 5 s", lambda s: s.wall_s, 5.0, "s"),
+    ]
+    if scale >= 1.0:
+        checks = [
+            ("whole cycle", "hourly cycle at 1:100 < 60 s", lambda s: s.wall_s, 60.0, "s"),
+            (
+                "sqlmesh run prod",
+                "`sqlmesh run prod` at 1:100 peak < 1,536 MiB",
+                lambda s: s.peak_rss_mib,
+                1536.0,
+                "MiB",
+            ),
+            *checks,
+        ]
+    lines = []
+    for name, goal, value_of, limit, unit in checks:
+        step = by_name.get(name)
+        value = value_of(step) if step and step.status == "ok" else None
+        if value is None:
+            continue
+        verdict = "met" if value < limit else "not met"
+        lines.append(f"- {goal}: {value:,.1f} {unit} — {verdict}")
     return lines
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench.figures import Step
+from bench.figures import NOTHING_NEW, Step
 from bench.proc import Measured
 from bench.world import World, bin_path
 from brightcart_ops.registry import registry
@@ -82,7 +82,21 @@ def hourly_cycle(world: World) -> list[Step]:
     steps.append(
         Step("whole cycle", total, peak, "ok" if not failed else "with failures", ", ".join(failed))
     )
+    steps.append(nothing_new(world))
     return steps
+
+
+def nothing_new(world: World) -> Step:
+    """`sqlmesh run prod` once the lanes landed nothing since: the fixed cost of an hourly run
+    (not part of the cycle). Measured only while the next hour is due by the wall clock, so that
+    the run meets an hour that has not landed (a world advanced past the clock has none)."""
+    landed = world.landed_to()
+    if landed is None or datetime.now(UTC) - landed < timedelta(hours=1):
+        return Step(
+            NOTHING_NEW, None, None, "not measured", "the world has caught up with the clock"
+        )
+    idle = run_prod(world, "sqlmesh run, nothing new")
+    return Step.of(NOTHING_NEW, idle, f"{idle.cpu_s:.1f} CPU s")
 
 
 def restate_day(world: World, day: date) -> Step:

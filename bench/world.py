@@ -167,5 +167,13 @@ class World:
         inserted = sum(int(r[2]) for r in rows if str(r[0]) not in known)
         return received, inserted
 
+    def landed_to(self) -> datetime | None:
+        """The newest high-water mark any lane landed: where the world's clock stands."""
+        rows = self.warehouse_query(
+            "SELECT MAX(high_water_mark) FROM raw_meta.load_log WHERE status = 'succeeded'"
+        )
+        mark = rows[0][0] if rows else None
+        return mark if isinstance(mark, datetime) else None
+
     def pg_dsn(self) -> str:
         return self.settings.pg_dsn

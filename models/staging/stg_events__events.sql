@@ -35,14 +35,14 @@ MODEL (
       min_rows := 10
     )
   ),
-  description 'Clickstream events, typed and deduplicated. One row per event_id (the first received copy wins), keyed to occurred_at (UTC); events received more than 72 hours after they occurred are excluded on every run so reruns and restatements give identical rows.'
+  description 'Clickstream events, typed and deduplicated, from the landed lines (staging.stg_events__lines, their payload parsed once). One row per event_id (the first received copy wins), keyed to occurred_at (UTC); events received more than 72 hours after they occurred are excluded on every run so reruns and restatements give identical rows.'
 );
 
 WITH duplicated AS (
   /* event ids with more than one copy in the interval's window: few; only their copies are ranked */
   SELECT
     event_id
-  FROM raw_events.events
+  FROM staging.stg_events__lines
   WHERE
     occurred_at BETWEEN @start_dt AND @end_dt
     AND /* the late-arrival cutoff equals the lookback, so every run sees the same set of events */ received_at <= occurred_at + INTERVAL '72 HOURS'
@@ -65,7 +65,7 @@ WITH duplicated AS (
         PARTITION BY event_id
         ORDER BY received_at, object_last_modified, s3_key, line_number
       ) AS copy_rank
-    FROM raw_events.events
+    FROM staging.stg_events__lines
     WHERE
       occurred_at BETWEEN @start_dt AND @end_dt
       AND received_at <= occurred_at + INTERVAL '72 HOURS'
@@ -78,9 +78,8 @@ WITH duplicated AS (
   WHERE
     copy_rank > 1
 ), landed AS (
-  /* the window's lines less the later copies: a scan that streams the JSON payload through a
-     join whose build side is the later copies alone (an uncorrelated join: DuckDB plans NOT
-     EXISTS here as a delim join that buffers every line, payload included) */
+  /* the window's lines less the later copies (an uncorrelated join whose build side is the later
+     copies alone: DuckDB plans NOT EXISTS here as a delim join that buffers every line) */
   SELECT
     e.event_id,
     e.event_type,
@@ -88,11 +87,22 @@ WITH duplicated AS (
     e.received_at,
     e.anonymous_id,
     e.customer_id,
-    e.session_id,
+    e.client_session_id,
+    e.utm_source,
+    e.utm_medium,
+    e.utm_campaign,
+    e.utm_content,
+    e.utm_term,
+    e.page_path,
+    e.page_referrer,
+    e.device_type,
+    e.product_id,
+    e.order_id,
+    e.revenue,
+    e.currency,
     e.s3_key,
-    e.line_number,
-    e.payload
-  FROM raw_events.events AS e
+    e.line_number
+  FROM staging.stg_events__lines AS e
   LEFT JOIN later_copies AS l
     ON l.s3_key = e.s3_key
     AND l.line_number = e.line_number
@@ -109,19 +119,19 @@ SELECT
   received_at::TIMESTAMP WITH TIME ZONE AS received_at, /* UTC time the collector received the event */
   anonymous_id::VARCHAR AS anonymous_id, /* device/browser identifier; the sessionization key */
   customer_id::BIGINT AS customer_id, /* shop customer id when the visitor was logged in, else NULL */
-  session_id::VARCHAR AS client_session_id, /* the client's own session id (informational; int_sessions recomputes sessions) */
-  NULLIF(@event_field(payload, 'utm_source'), '')::VARCHAR AS utm_source, /* utm_source of the landing URL, NULL if absent */
-  NULLIF(@event_field(payload, 'utm_medium'), '')::VARCHAR AS utm_medium, /* utm_medium, NULL if absent */
-  NULLIF(@event_field(payload, 'utm_campaign'), '')::VARCHAR AS utm_campaign, /* utm_campaign; joins Salesforce Campaign.utm_campaign__c */
-  NULLIF(@event_field(payload, 'utm_content'), '')::VARCHAR AS utm_content, /* utm_content (creative), NULL if absent */
-  NULLIF(@event_field(payload, 'utm_term'), '')::VARCHAR AS utm_term, /* utm_term (keyword), NULL if absent */
-  NULLIF(@event_field(payload, 'page', 'path'), '')::VARCHAR AS page_path, /* URL path of the page */
-  NULLIF(@event_field(payload, 'page', 'referrer'), '')::VARCHAR AS page_referrer, /* HTTP referrer, NULL when empty */
-  NULLIF(@event_field(payload, 'context', 'device_type'), '')::VARCHAR AS device_type, /* device type reported by the client */
-  NULLIF(@event_field(payload, 'properties', 'product_id'), '')::BIGINT AS product_id, /* properties.product_id for product events */
-  NULLIF(@event_field(payload, 'properties', 'order_id'), '')::BIGINT AS order_id, /* properties.order_id; set on order_completed */
-  NULLIF(@event_field(payload, 'properties', 'revenue'), '')::DECIMAL(12, 2) AS revenue, /* properties.revenue as reported by the client (the shop order is the money truth) */
-  NULLIF(@event_field(payload, 'properties', 'currency'), '')::VARCHAR AS currency, /* properties.currency (ISO 4217) */
+  client_session_id::VARCHAR AS client_session_id, /* the client's own session id (informational; int_sessions recomputes sessions) */
+  utm_source::VARCHAR AS utm_source, /* utm_source of the landing URL, NULL if absent */
+  utm_medium::VARCHAR AS utm_medium, /* utm_medium, NULL if absent */
+  utm_campaign::VARCHAR AS utm_campaign, /* utm_campaign; joins Salesforce Campaign.utm_campaign__c */
+  utm_content::VARCHAR AS utm_content, /* utm_content (creative), NULL if absent */
+  utm_term::VARCHAR AS utm_term, /* utm_term (keyword), NULL if absent */
+  page_path::VARCHAR AS page_path, /* URL path of the page */
+  page_referrer::VARCHAR AS page_referrer, /* HTTP referrer, NULL when empty */
+  device_type::VARCHAR AS device_type, /* device type reported by the client */
+  product_id::BIGINT AS product_id, /* properties.product_id for product events */
+  order_id::BIGINT AS order_id, /* properties.order_id; set on order_completed */
+  revenue::DECIMAL(12, 2) AS revenue, /* properties.revenue as reported by the client (the shop order is the money truth) */
+  currency::VARCHAR AS currency, /* properties.currency (ISO 4217) */
   s3_key::VARCHAR AS s3_key, /* S3 object of the first received copy (lineage to the landing file) */
   line_number::BIGINT AS line_number /* line of that copy inside the object */
 FROM landed

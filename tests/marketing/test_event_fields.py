@@ -1,6 +1,6 @@
 """`@event_field` (macros/events.py): the events' payload fields, one parse per line on DuckDB.
 
-On a real DuckDB warehouse, staging.stg_events__events as it runs (the DuckDB form: every field
+On a real DuckDB warehouse, staging.stg_events__lines as it runs (the DuckDB form: every field
 from one list extraction) gives the same rows as the form it has while the project loads (one
 `->>`, JSON_EXTRACT_PATH_TEXT, per field), over payloads with absent, empty, null, numeric,
 nested and non-ASCII fields; and the DuckDB form holds a single extraction expression, repeated,
@@ -25,7 +25,7 @@ from sqlmesh import Context
 from sqlmesh.core.engine_adapter.redshift import RedshiftEngineAdapter
 from sqlmesh.core.macros import RuntimeStage
 
-MODEL = "staging.stg_events__events"
+MODEL = "staging.stg_events__lines"
 START, END = "2026-11-02 00:00:00", "2026-11-02 23:59:59"
 PAYLOADS = [
     {
@@ -50,9 +50,7 @@ def context() -> Iterator[Context]:
     workdir = Path(tempfile.mkdtemp(prefix="event-fields-"))
     saved = dict(os.environ)
     try:
-        project = copy_project(
-            workdir / "project", [ROOT / "models/staging/stg_events__events.sql"]
-        )
+        project = copy_project(workdir / "project", [ROOT / "models/staging/stg_events__lines.sql"])
         os.environ.update(
             {
                 "BRIGHTCART_HOME": str(workdir),

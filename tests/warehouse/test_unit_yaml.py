@@ -1,8 +1,8 @@
 """The SQLMesh YAML unit tests pass (and are found where SQLMesh looks: tests/).
 
 Two sets: this part's (tests/sqlmesh/, on this part's project files) and the project-wide ones at
-the top of tests/ (attribution, CAC/ROAS, sessions, duplicate and late events), which need the
-marketing models too and so run on a copy of the whole project.
+the top of tests/ (attribution, CAC/ROAS, sessions, duplicate and late events, the typed event
+lines), which need the marketing models too and so run on a copy of the whole project.
 """
 
 from __future__ import annotations
@@ -41,13 +41,13 @@ def test_sqlmesh_yaml_unit_tests_pass(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_top_level_sqlmesh_yaml_unit_tests_pass(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert len(TOP_LEVEL_TESTS) == 5, [p.name for p in TOP_LEVEL_TESTS]
+    assert len(TOP_LEVEL_TESTS) == 6, [p.name for p in TOP_LEVEL_TESTS]
     workdir = project.temp_dir("unit-top-")
     try:
         copy = copy_project(workdir / "project")
         (copy / "tests").mkdir()
         for test in TOP_LEVEL_TESTS:
             shutil.copy2(test, copy / "tests" / test.name)
-        _run(copy, monkeypatch, workdir, 8)  # two tests of attribution, three of sessions
+        _run(copy, monkeypatch, workdir, 9)  # attribution 2, sessions 3, events 2 and their lines 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,33 @@
+"""The hourly cycle's goal lines: the verdict follows the figures given, a failed step has none,
+and the cycle's own goals hold at 1:100 of production only."""
+
+from __future__ import annotations
+
+from bench.figures import NOTHING_NEW, Step
+from bench.report import cycle_goals
+
+
+def test_each_goal_is_met_only_under_its_limit() -> None:
+    lines = cycle_goals(
+        [
+            Step("whole cycle", 59.9, 1_600.0, "ok"),
+            Step("sqlmesh run prod", 40.0, 1_536.0, "ok"),
+            Step(NOTHING_NEW, 5.0, 900.0, "ok"),
+        ],
+        1.0,
+    )
+    assert lines == [
+        "- hourly cycle at 1:100 < 60 s: 59.9 s — met",
+        "- `sqlmesh run prod` at 1:100 peak < 1,536 MiB: 1,536.0 MiB — not met",
+        "- `sqlmesh run prod` with nothing new < 5 s: 5.0 s — not met",
+    ]
+
+
+def test_a_failed_or_missing_step_gives_no_verdict() -> None:
+    lines = cycle_goals([Step("sqlmesh run prod", 12.0, 800.0, "failed (exit 1)")], 1.0)
+    assert lines == []
+
+
+def test_below_1_to_100_only_the_run_with_nothing_new_has_a_goal() -> None:
+    steps = [Step("whole cycle", 30.0, 900.0, "ok"), Step(NOTHING_NEW, 4.0, 300.0, "ok")]
+    assert cycle_goals(steps, 0.05) == ["- `sqlmesh run prod` with nothing new < 5 s: 4.0 s — met"]
