@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
-import yaml
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -43,6 +42,7 @@ from typer._click.exceptions import (
 from typer.core import TyperOption
 
 from brightcart_ops.settings import PROJECT_ROOT
+from brightcart_ops.yamlfile import read_yaml
 
 USAGE_EXIT_CODE = 2
 FAILED_EXIT_CODE = 1
@@ -116,7 +116,7 @@ def check_window(first: date, after: date, *, allow_future: bool = False) -> tup
 
 @cache
 def _environments(meltano_yml: Path) -> tuple[str, ...]:
-    doc = yaml.safe_load(meltano_yml.read_text(encoding="utf-8")) or {}
+    doc = read_yaml(meltano_yml) or {}
     return tuple(str(e["name"]) for e in doc.get("environments") or [] if "name" in e)
 
 

@@ -21,10 +21,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from brightcart_ops.settings import PROJECT_ROOT
+from brightcart_ops.yamlfile import read_yaml
 
 ANNOTATION = "brightcart"
 TRANSFORM_TASK = "transform"
@@ -325,7 +325,7 @@ def load(path: Path) -> Registry:
 
 @cache
 def _load(path: Path, _mtime: int) -> Registry:
-    return parse(yaml.safe_load(path.read_text(encoding="utf-8")) or {}, path)
+    return parse(read_yaml(path) or {}, path)
 
 
 def default_path() -> Path:

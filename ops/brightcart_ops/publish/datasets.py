@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from brightcart_ops.publish.page_spec import ChartSpec, PageSpec, PageSpecError, parse_page
 from brightcart_ops.settings import PROJECT_ROOT
+from brightcart_ops.yamlfile import read_yaml
 
 DEFAULT_PATH = PROJECT_ROOT / "ops" / "bi_datasets.yaml"
 REFRESH_MODES = ("ops-hourly", "exec-daily")
@@ -112,7 +111,7 @@ def load(path: Path | None = None) -> DatasetMap:
     path = path or default_path()
     if not path.exists():
         raise DatasetMapError(f"{path}: dataset map not found (set BRIGHTCART_BI_DATASETS)")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = read_yaml(path) or {}
     limits = Limits(**(raw.get("limits") or {}))
     slas = {mode: Sla(mode=mode, **(spec or {})) for mode, spec in (raw.get("slas") or {}).items()}
     for mode in REFRESH_MODES:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from brightcart_ops.publish.charts import svg_chart
 from brightcart_ops.publish.datasets import Dashboard, Dataset, DatasetMap
 from brightcart_ops.publish.figures import (
     ChartData,
@@ -191,6 +190,9 @@ def chart_view(spec: ChartSpec, snapshot: SnapshotLike | None, dataset: Dataset)
             moment = format_moment(data.partial_from, data.grain)
             in_progress = f"; from {moment} still in progress (pale or dashed)"
     column_label = humanize(spec.columns or "")
+    # matplotlib takes about a second to import: only a publish that draws a page pays for it
+    from brightcart_ops.publish.charts import svg_chart
+
     svg = svg_chart(data, spec.title, spec.style, column_label)
     span = _span(snapshot, dataset, spec.last)
     if spec.last and dataset.grain:

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from brightcart_ops.runtime import PROJECT_ROOT
+from brightcart_ops.yamlfile import read_yaml
 
 DEFAULT_PATH = PROJECT_ROOT / "ops" / "review_policy.yaml"
 IAM_PREFIX = "iam-group:"
@@ -109,7 +108,7 @@ def parse(data: Any, source: str = "policy") -> Policy:
 def load(path: Path | None = None) -> Policy:
     target = path or Path(os.environ.get("BRIGHTCART_REVIEW_POLICY") or DEFAULT_PATH)
     try:
-        data = yaml.safe_load(target.read_text(encoding="utf-8"))
+        data = read_yaml(target)
     except OSError as exc:
         raise PolicyError(
             f"review policy {target} cannot be read ({exc}); set BRIGHTCART_REVIEW_POLICY to "
