@@ -47,7 +47,12 @@ config = Config(
     format=FormatConfig(append_newline=True),
     linter=LinterConfig(
         enabled=True,
-        rules={"redshiftportablefunctions", "incrementalmodelcontract", "ambiguousorinvalidcolumn"},
+        rules={
+            "redshiftportablefunctions",
+            "incrementalmodelcontract",
+            "notruncatedintervalbounds",
+            "ambiguousorinvalidcolumn",
+        },
     ),
     notification_targets=_notification_targets(),
     # Prod plans are applied only with an approved review (brightcart_ops.review.gate).

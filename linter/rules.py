@@ -1,11 +1,14 @@
-"""Project linter rules: portable SQL for Redshift and DuckDB; the incremental model contract."""
+"""Project linter rules: portable SQL for Redshift and DuckDB; the incremental model contract;
+interval bounds that SQLMesh renders as written."""
 
 from __future__ import annotations
 
+import re
 import typing as t
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
+from sqlmesh.core.dialect import MacroVar
 from sqlmesh.core.linter.rule import Rule, RuleViolation
 from sqlmesh.core.model import Model, SqlModel
 from sqlmesh.utils.errors import SQLMeshError
@@ -81,4 +84,40 @@ class IncrementalModelContract(Rule):
         return [
             self.violation(f"{model.name}: INCREMENTAL_BY_TIME_RANGE model {problem}")
             for problem in problems
+        ] or None
+
+
+# SQLMesh's interval and run-time variables: @start_dt, @end_ts, @execution_ds...
+INTERVAL_MACRO = re.compile(r"^(start|end|execution)_", re.IGNORECASE)
+
+
+def truncated_bounds(query: exp.Expr, dialect: str = "") -> list[str]:
+    """Every DATE_TRUNC of an interval variable in the query as written."""
+    found: list[str] = []
+    for node in query.walk():
+        is_trunc = isinstance(node, (exp.DateTrunc, exp.TimestampTrunc)) or (
+            isinstance(node, exp.Anonymous) and node.name.upper() == "DATE_TRUNC"
+        )
+        if is_trunc and any(
+            isinstance(v, MacroVar) and INTERVAL_MACRO.match(v.name) for v in node.walk()
+        ):
+            found.append(node.sql(dialect=dialect, comments=False))
+    return found
+
+
+class NoTruncatedIntervalBounds(Rule):
+    """No DATE_TRUNC of @start_*/@end_*: SQLMesh substitutes a timestamp literal, and its query
+    optimizer (sqlglot's simplifier) folds DATE_TRUNC('DAY' or 'MONTH', <timestamp literal>) to
+    the literal with its time of day kept, so the model reads from the wrong bound without a
+    word. Write the bound itself (@start_dt - INTERVAL '30 MINUTES') or a date variable."""
+
+    def check_model(self, model: Model) -> RuleViolation | list[RuleViolation] | None:
+        if not isinstance(model, SqlModel):
+            return None
+        return [
+            self.violation(
+                f"{model.name}: {call} is folded to the untruncated bound when the query is "
+                "rendered; write the bound without DATE_TRUNC"
+            )
+            for call in truncated_bounds(t.cast(exp.Expr, model.query), model.dialect)
         ] or None

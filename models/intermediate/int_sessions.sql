@@ -32,9 +32,15 @@ MODEL (
   description 'Web and app sessions rebuilt from the clickstream. One row per session: the events of one anonymous_id with no gap longer than 30 minutes, cut at UTC midnight, keyed to the session start (UTC).'
 );
 
-/* A session of an interval can only reach back to its own UTC day (sessions are cut at
-   midnight), so reading whole UTC days around the interval gives the same sessions however the
-   scheduler batches the intervals. */
+/* The events read: from 30 minutes (the gap that splits a session) before the interval's start
+   to a day after its end. An event at or after the start is a session start exactly when no event
+   of its visitor precedes it by 30 minutes or less on its UTC day, so its flag needs nothing
+   older; a session that began before the start still shows an event before the start here, so
+   it is left to its own interval; a session that starts by the end ends by the next midnight.
+   The sessions are the same however the scheduler batches the intervals. (Not
+   DATE_TRUNC('DAY', @start_dt): SQLMesh's query optimizer folds DATE_TRUNC of a timestamp
+   literal to the literal itself, so the model read from the start and split the sessions that
+   crossed it.) */
 WITH boundaries AS (
   /* the windows rank narrow rows (event, visitor, time); the other columns join back after */
   SELECT
@@ -44,8 +50,8 @@ WITH boundaries AS (
     LAG(occurred_at) OVER (PARTITION BY anonymous_id ORDER BY occurred_at, event_id) AS previous_occurred_at
   FROM staging.stg_events__events
   WHERE
-    occurred_at >= DATE_TRUNC('DAY', @start_dt)
-    AND occurred_at < DATE_TRUNC('DAY', @end_dt) + INTERVAL '1 DAY'
+    occurred_at >= @start_dt - INTERVAL '30 MINUTES'
+    AND occurred_at < @end_dt + INTERVAL '1 DAY'
 ), flagged AS (
   SELECT
     event_id,
@@ -98,8 +104,8 @@ WITH boundaries AS (
   JOIN numbered AS n
     ON n.event_id = e.event_id
   WHERE
-    e.occurred_at >= DATE_TRUNC('DAY', @start_dt)
-    AND e.occurred_at < DATE_TRUNC('DAY', @end_dt) + INTERVAL '1 DAY'
+    e.occurred_at >= @start_dt - INTERVAL '30 MINUTES'
+    AND e.occurred_at < @end_dt + INTERVAL '1 DAY'
   GROUP BY
     e.anonymous_id,
     n.session_number
@@ -120,8 +126,8 @@ WITH boundaries AS (
     JOIN numbered AS n
       ON n.event_id = e.event_id
     WHERE
-      e.occurred_at >= DATE_TRUNC('DAY', @start_dt)
-      AND e.occurred_at < DATE_TRUNC('DAY', @end_dt) + INTERVAL '1 DAY'
+      e.occurred_at >= @start_dt - INTERVAL '30 MINUTES'
+      AND e.occurred_at < @end_dt + INTERVAL '1 DAY'
       AND e.event_type = 'order_completed'
   ) AS completed
   GROUP BY

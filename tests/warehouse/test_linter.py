@@ -1,4 +1,5 @@
-"""The project linter rejects unportable functions and incomplete incremental models."""
+"""The project linter rejects unportable functions, incomplete incremental models and truncated
+interval bounds."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ SELECT
   STRTOL(currency, 16) AS currency_code, /* does not transpile */
   LISTAGG(DISTINCT channel, ',') WITHIN GROUP (ORDER BY channel) AS channels /* neither */
 FROM staging.stg_shop__orders
+WHERE paid_at >= DATE_TRUNC('DAY', @start_dt) /* rendered as @start_dt itself */
 GROUP BY 1, 2
 """
 
@@ -50,6 +52,7 @@ def test_project_models_pass_the_linter(monkeypatch: pytest.MonkeyPatch) -> None
         assert "redshiftportablefunctions" in joined and "TRUNC(" in joined, joined
         assert "STRTOL" in joined and "LISTAGG(DISTINCT" in joined, joined
         assert "has no lookback" in joined and "has no audits" in joined, joined
+        assert "notruncatedintervalbounds" in joined and "DATE_TRUNC('DAY', @start_dt)" in joined
         with pytest.raises(LinterError):
             context.lint_models()
 

@@ -48,6 +48,6 @@ def test_top_level_sqlmesh_yaml_unit_tests_pass(monkeypatch: pytest.MonkeyPatch)
         (copy / "tests").mkdir()
         for test in TOP_LEVEL_TESTS:
             shutil.copy2(test, copy / "tests" / test.name)
-        _run(copy, monkeypatch, workdir, 9)  # attribution 2, sessions 3, events 2 and their lines 1
+        _run(copy, monkeypatch, workdir, 10)  # attribution 2, sessions 4, events 2, lines 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
