@@ -14,11 +14,6 @@ import yaml
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_yaml(text: str) -> Any:
-    """`yaml.safe_load(text)`, with the C parser when available."""
-    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader, C or Python
-
-
 def read_yaml(path: Path) -> Any:
-    """The YAML document of a UTF-8 file."""
-    return load_yaml(path.read_text(encoding="utf-8"))
+    """`yaml.safe_load` of a UTF-8 file, with the C parser when available."""
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 _OPS = Path(__file__).resolve().parents[1]
 if str(_OPS) not in sys.path:
     sys.path.insert(0, str(_OPS))
 
 from infra.brightcart_infra.params import PRODUCTION, Params  # noqa: E402
 from infra.brightcart_infra.schedules import runs_per_month  # noqa: E402
+
+from brightcart_ops.yamlfile import read_yaml  # noqa: E402
 
 PRICES_YAML = Path(__file__).with_name("prices.yaml")
 HOURS = 730.0  # hours in an average month
@@ -42,7 +42,7 @@ class Line:
 
 @lru_cache(maxsize=4)
 def _load_prices(path: Path) -> dict[str, float]:
-    doc = yaml.safe_load(path.read_text())
+    doc = read_yaml(path)
     prices: dict[str, float] = {}
     for name, entry in doc["prices"].items():
         missing = {"usd", "unit", "source", "as_of"} - set(entry)

@@ -11,10 +11,9 @@ from __future__ import annotations
 import calendar
 from pathlib import Path
 
-import yaml
-
 from brightcart_ops.registry import CRON_ALIASES as ALIASES
 from brightcart_ops.registry import Schedule, registry
+from brightcart_ops.yamlfile import read_yaml
 
 MELTANO_YML = Path(__file__).resolve().parents[3] / "meltano.yml"
 
@@ -111,7 +110,7 @@ def runs_per_month(cron: str, year: int = 2026, month: int = 11) -> int:
 
 def prod_loader_setting(name: str, path: Path = MELTANO_YML, default: str = "") -> str:
     """A setting of target-redshift in meltano.yml's `prod` environment (e.g. `s3_prefix`)."""
-    doc = yaml.safe_load(path.read_text()) or {}
+    doc = read_yaml(path) or {}
     for env in doc.get("environments") or []:
         if env.get("name") != "prod":
             continue
