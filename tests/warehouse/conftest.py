@@ -25,6 +25,14 @@ class Built:
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self.context.engine_adapter.fetchall(sql)]
 
+    def run(self) -> None:
+        """`sqlmesh run` of prod at the wall clock, which must not fail. A run evaluates the
+        hourly views (and their blocking audits, over every row) only when a new wall-clock hour
+        has begun since the last run, so a run whose failure went unchecked would let a test pass
+        or fail by the minute it ran in."""
+        status = self.context.run()
+        assert not status.is_failure, f"sqlmesh run: {status.value}"
+
     def checksum(self, table: str) -> tuple[Any, ...]:
         """Row count and an order-independent hash over every row of ``table`` (DuckDB)."""
         return self.rows(f"SELECT COUNT(*), SUM(HASH(CAST(t AS VARCHAR))) FROM {table} AS t")[0]

@@ -125,8 +125,12 @@ def test_an_hourly_run_merges_changed_keys_and_equals_a_full_rebuild(built: Buil
             {"status": "'shipped'", "shipped_at": at.format(10), "updated_at": at.format(10)},
             9001,
         ),
-        # a cancelled order is hard-deleted (a deletion version, as LOG_BASED lands it)
+        # a cancelled order is hard-deleted with its line (deletion versions, as LOG_BASED lands
+        # them; the shop's foreign key cascades, and the order lines view audits it)
         _new_version("raw_shop.orders", "order_id", 1004, {"_sdc_deleted_at": at.format(20)}, 9002),
+        _new_version(
+            "raw_shop.order_items", "order_item_id", 5005, {"_sdc_deleted_at": at.format(20)}, 9006
+        ),
         # seller 20's commission rate changes: every line of that seller has a new commission
         _new_version(
             "raw_shop.sellers",
@@ -154,7 +158,7 @@ def test_an_hourly_run_merges_changed_keys_and_equals_a_full_rebuild(built: Buil
         context.engine_adapter.execute(statement)
     _landed(context, "shop", "2024-11-04 02:00:00+00", "later-shop")
     _landed(context, "crm", "2024-11-04 02:00:00+00", "later-crm")
-    context.run()
+    built.run()
 
     assert built.rows(
         "SELECT order_id, status, item_count, order_total FROM marts_orders.orders ORDER BY 1"
@@ -197,7 +201,7 @@ def test_an_hourly_run_merges_changed_keys_and_equals_a_full_rebuild(built: Buil
         _account("001B", "Bolt Toys", 20, "2024-11-04 02:20:00+00", deleted=True)
     )
     _landed(context, "crm", "2024-11-04 03:00:00+00", "later-crm-2")
-    context.run()
+    built.run()
     assert built.rows("SELECT account_id, account_name FROM staging.stg_crm__accounts") == [
         ("001A", "Ada Goods Ltd")
     ]

@@ -106,14 +106,14 @@ def test_signal_blocks_past_high_water_mark_and_run_takes_only_new_intervals(bui
         _order_rows(3001, "2024-11-04 01:30:00+00"),
         _order_rows(3002, "2024-11-04 03:30:00+00"),
     )
-    context.run()
+    built.run()
     # Nothing landed past 2024-11-04 00:00 (the shop lane's high-water mark): no new interval ran.
     assert ledger_orders(built) == {1001, 1002, 1003, 1005}
 
     context.engine_adapter.execute(
         raw_fixture.load_log_statement("shop", "2024-11-04 03:00:00+00", load_id="later")
     )
-    context.run()
+    built.run()
     assert ledger_orders(built) == {1001, 1002, 1003, 1005, 3001}  # 3002 is past the new mark
     assert built.rows("SELECT MAX(revenue_hour) FROM marts_finance.revenue_hourly") != []
     # The daily and hourly marts are rebuilt every hour from the lines as of business date: the
@@ -151,11 +151,22 @@ def test_todays_new_customers_arrive_in_the_hourly_run(built: Built) -> None:
     """A first order paid this hour shows as a new customer in the same hourly run as its money,
     though the customers mart is rebuilt only once a day."""
     context = built.context
-    land(context, _order_rows(3003, "2024-11-04 03:15:00+00", customer_id=904))
+    newcomer = {
+        **raw_fixture.CUSTOMERS[3],
+        "customer_id": 904,
+        "email": "eve@example.test",
+        "created_at": "2024-11-04 03:05:00+00",
+        "updated_at": "2024-11-04 03:05:00+00",
+    }  # signs up this hour (an order's customer must exist: the orders view audits it)
+    land(
+        context,
+        {"raw_shop.customers": [newcomer]},
+        _order_rows(3003, "2024-11-04 03:15:00+00", customer_id=904),
+    )
     context.engine_adapter.execute(
         raw_fixture.load_log_statement("shop", "2024-11-04 04:00:00+00", load_id="later-2")
     )
-    context.run()
+    built.run()
     assert 3003 in ledger_orders(built)
     assert built.rows("SELECT COUNT(*) FROM marts_customers.customers WHERE customer_id = 904") == [
         (0,)
