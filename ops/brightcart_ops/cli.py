@@ -3,19 +3,23 @@
 Production's command has what a scheduled task and an operator need (`run`, `lane`, `transform`,
 `status`, `publish`, finance operations, `env`, `lineage`). Commands of the local world (`world`,
 `sources`, `demo`) are mounted from the `brightcart.commands` entry-point group, which only the
-dev-only `brightcart-world` distribution registers: production's image simply lacks them.
+dev-only `brightcart-world` distribution registers: production's image simply lacks them. They
+are imported only when a command line names one or the help lists them (`ExtensionGroup`): a lane
+or transform run does not pay for the world generator's imports.
 """
 
 from __future__ import annotations
 
 import shlex
 import sys
-from importlib.metadata import entry_points
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from brightcart_ops import cli_support, finance_cli, status
 from brightcart_ops.diagnose import reason
@@ -38,7 +42,33 @@ class Command(typer.Typer):
         sys.exit(cli_support.main(typer.main.get_command(self), kwargs.get("args")))
 
 
+@cache
+def extensions() -> dict[str, EntryPoint]:
+    """The Typer apps other installed distributions register under COMMAND_GROUP, by name."""
+    return {entry.name: entry for entry in entry_points(group=COMMAND_GROUP)}
+
+
+class ExtensionGroup(TyperGroup):
+    """`brightcart`'s command group: it lists the extensions' commands by name and imports one
+    only when it is asked for it (a command line naming it, or the help listing the commands)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        return [*names, *(name for name in extensions() if name not in names)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in extensions():
+            # the command Typer builds for the app mounted with add_typer under that name
+            holder = typer.Typer()
+            holder.add_typer(extensions()[cmd_name].load(), name=cmd_name)
+            command = typer.main.get_group(holder).commands[cmd_name]
+            self.add_command(command, cmd_name)
+        return command
+
+
 app = Command(
+    cls=ExtensionGroup,
     help="BrightCart analytics pipeline. Errors: one line on stderr; exit 2 for bad usage, "
     "1 for a failed operation, 0 on success. Windows are end-exclusive UTC days.",
     no_args_is_help=True,
@@ -57,18 +87,6 @@ ENVIRONMENT = typer.Option(
     "-e",
     help="Meltano environment: dev, ci, prod (default: MELTANO_ENVIRONMENT, else dev)",
 )
-
-
-def mount_extensions(parent: typer.Typer) -> list[str]:
-    """Mount the Typer apps other installed distributions register under COMMAND_GROUP."""
-    mounted = []
-    for entry in entry_points(group=COMMAND_GROUP):
-        parent.add_typer(entry.load(), name=entry.name)
-        mounted.append(entry.name)
-    return mounted
-
-
-mount_extensions(app)
 
 
 @app.command("env")

@@ -58,8 +58,10 @@ def test_the_real_command_shows_flags_without_a_type_and_values_with_theirs() ->
 def _paths(command: object, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     yield path
     if isinstance(command, TyperGroup):
-        for name, sub in command.commands.items():
-            yield from _paths(sub, (*path, name))
+        # as the command line finds them: the local world's commands load when asked for
+        ctx = typer.Context(command)
+        for name in command.list_commands(ctx):
+            yield from _paths(command.get_command(ctx, name), (*path, name))
 
 
 def test_no_command_of_the_app_shows_a_flag_with_a_type(capsys: pytest.CaptureFixture[str]) -> None:
