@@ -178,6 +178,35 @@ def test_no_change_passes_and_finance_restatements_need_their_own_review(
     assert decision.allowed and decision.restatement_review_id == wide.review_id
 
 
+def test_a_restated_window_that_ran_to_the_present_stays_covered_as_the_clock_moves(
+    store: ReviewStore,
+) -> None:
+    """SQLMesh restates the models below a restated one up to the present: a review made at
+    10:xx saw the window end at 10:00; the plan applied at 12:00 asks up to 12:00."""
+    made = NOW - timedelta(hours=2)  # when `review` records its reviews
+    present = int(made.timestamp() * 1000)
+    later = int(NOW.timestamp() * 1000)
+    to_the_present = review(store, PROD, kind="restatement", restatements={DAILY: [NOV_2, present]})
+    approve(store, to_the_present, "fiona")
+    decision = decide(facts(PROD, {DAILY: (NOV_2, later)}), PROD, store, POLICY, NOW)
+    assert decision.allowed and decision.restatement_review_id == to_the_present.review_id
+    # an earlier start is not covered
+    earlier = decide(facts(PROD, {DAILY: (NOV_2 - DAY_MS, later)}), PROD, store, POLICY, NOW)
+    assert not earlier.allowed
+
+
+def test_a_restated_window_that_ended_before_the_review_is_not_stretched(
+    store: ReviewStore,
+) -> None:
+    made = NOW - timedelta(hours=2)
+    ended = int((made - timedelta(hours=3)).timestamp() * 1000)  # a window the author ended
+    past = review(store, PROD, kind="restatement", restatements={DAILY: [NOV_2, ended]})
+    approve(store, past, "fiona")
+    later = int(NOW.timestamp() * 1000)
+    assert decide(facts(PROD, {DAILY: (NOV_2, ended)}), PROD, store, POLICY, NOW).allowed
+    assert not decide(facts(PROD, {DAILY: (NOV_2, later)}), PROD, store, POLICY, NOW).allowed
+
+
 def test_emergency_and_gate_modes(store: ReviewStore, monkeypatch: pytest.MonkeyPatch) -> None:
     emergency = decide(facts(CHANGED), PROD, store, POLICY, NOW, emergency="payments outage fix")
     assert emergency.allowed and emergency.outcome == "emergency"

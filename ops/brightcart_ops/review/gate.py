@@ -26,7 +26,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmesh.utils.errors import SQLMeshError
@@ -155,11 +155,24 @@ def _window(name: str, interval: tuple[int, int]) -> str:
 
 
 def _uncovered(review: ReviewRecord, wanted: Mapping[str, tuple[int, int]]) -> list[str]:
-    """The restated windows the review does not cover."""
+    """The restated windows the review does not cover.
+
+    SQLMesh restates the models below a restated one up to the present, so their windows end
+    where the clock was when the plan was made: an hourly model's at the hour begun last. A
+    window the review saw running to its present (ending at or after the hour before the one it
+    was made in) covers the same window running on to a later present: an approval made at 16:55
+    and applied at 17:05 still covers the hour added in between, and nothing earlier."""
+    made = review.created_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    present = int((made - timedelta(hours=1)).timestamp() * 1000)
     missing = []
     for name, interval in sorted(wanted.items()):
         have = review.restatements.get(name)
-        if have is None or not (have[0] <= interval[0] and interval[1] <= have[1]):
+        covered = (
+            have is not None
+            and have[0] <= interval[0]
+            and (interval[1] <= have[1] or have[1] >= present)
+        )
+        if not covered:
             missing.append(_window(name, interval))
     return missing
 
