@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import boto3
 import duckdb
 import orjson
 
@@ -17,6 +16,7 @@ from bench.figures import Figure
 from bench.proc import Measured, run_measured
 from bench.world import World, bin_path
 from brightcart_ops.registry import registry
+from brightcart_world.generator.events_out import s3_client
 from brightcart_world.settings import REPO_ROOT
 
 
@@ -294,14 +294,7 @@ def shop_peers(world: World, quick: bool) -> list[Figure]:
 def download_events(world: World) -> Path:
     folder = world.home / "peers" / "events"
     folder.mkdir(parents=True, exist_ok=True)
-    env = world.settings.aws_env()
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        region_name=env["AWS_DEFAULT_REGION"],
-    )
+    s3 = s3_client(world.settings)
     bucket = world.settings.s3_bucket
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="events/"):
         for item in page.get("Contents", []):

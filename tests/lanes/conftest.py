@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ import pytest
 
 from brightcart_ops.lanes import LaneResult, run_lane
 from brightcart_ops.registry import registry
+from brightcart_ops.runtime import PROJECT_ROOT, meltano_bin, step_env
 from brightcart_world.generator import generate
 from brightcart_world.settings import Settings
 
@@ -28,6 +31,26 @@ SHOP_KEYS = {
     "heartbeat": "writer",
 }
 CRM_OBJECTS = ["Account", "Contact", "Lead", "Campaign", "CampaignMember", "Opportunity"]
+
+
+def meltano(
+    settings: Settings,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+    check: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """`meltano --environment dev <args>` in the project, with the step environment of
+    `settings`'s world (as the runner builds it) and `env` on top; output captured."""
+    return subprocess.run(
+        [meltano_bin(), "--environment", "dev", *args],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **step_env(settings, "dev"), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=check,
+    )
 
 
 @dataclass

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import LoadedWorld
+from conftest import LoadedWorld, meltano
 
-from brightcart_ops.runtime import PROJECT_ROOT, meltano_bin, step_env
 from brightcart_world.salesforce.client import meltano_credentials_env
 from lane_guards.business_hours import BusinessHours, parse
 from lane_guards.postgres import heavy_streams
@@ -74,15 +72,7 @@ def test_redactor_masks_the_tap_salesforce_login_line() -> None:
 def _meltano(
     world: LoadedWorld, job: str, extra_env: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **step_env(world.settings, "dev"), **extra_env}
-    return subprocess.run(
-        [meltano_bin(), "--environment", "dev", "run", job],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return meltano(world.settings, "run", job, env=extra_env)
 
 
 def test_full_table_extract_refused_inside_business_hours(loaded_world: LoadedWorld) -> None:

@@ -11,7 +11,6 @@ an immediate rerun lands nothing, and the LSN bookmark is kept in Meltano's stat
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -23,10 +22,11 @@ from typing import Any
 import duckdb
 import psycopg
 import pytest
+from conftest import meltano
 from sqlmesh import Context
 
 from brightcart_ops.registry import registry
-from brightcart_ops.runtime import PROJECT_ROOT, meltano_bin, step_env
+from brightcart_ops.runtime import PROJECT_ROOT
 from brightcart_world.settings import Settings
 from brightcart_world.sources import LocalSources
 from brightcart_world.sources.isolation import dispose, isolated_settings, make_home
@@ -134,34 +134,15 @@ class LogLane:
     def run(self, now: str) -> subprocess.CompletedProcess[str]:
         """`meltano run shop-lane-log`, with the guard's clock at `now` in business hours."""
         env = {
-            **os.environ,
-            **step_env(self.settings, "dev"),
             "BRIGHTCART_BUSINESS_HOURS": "Mon-Fri 07:00-21:00 America/New_York",
             "BRIGHTCART_GUARD_NOW": now,
             # A run ends once the slot has been quiet this long (10 s in meltano.yml).
             "TAP_POSTGRES__LOG_REPLICATION_IDLE_EXIT_SECONDS": "2",
         }
-        return subprocess.run(
-            [meltano_bin(), "--environment", "dev", "run", JOB],
-            cwd=PROJECT_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        return meltano(self.settings, "run", JOB, env=env, timeout=300)
 
     def bookmarks(self) -> dict[str, Any]:
-        env = {**os.environ, **step_env(self.settings, "dev")}
-        shown = subprocess.run(
-            [meltano_bin(), "--environment", "dev", "state", "get", STATE_ID],
-            cwd=PROJECT_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
+        shown = meltano(self.settings, "state", "get", STATE_ID, timeout=120, check=True)
         state: dict[str, Any] = json.loads(shown.stdout)
         bookmarks: dict[str, Any] = state["singer_state"]["bookmarks"]
         return bookmarks

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 import uuid
 from collections.abc import Iterator, Sequence
@@ -20,12 +19,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import duckdb
 import pytest
+from conftest import meltano
 
 from brightcart_ops.lanes import LaneResult, run_lane
-from brightcart_ops.runtime import PROJECT_ROOT, meltano_bin, step_env
+from brightcart_ops.runtime import PROJECT_ROOT
+from brightcart_world.generator.events_out import s3_client
 from brightcart_world.settings import Settings
 
 JOB = "marketing-lane"
@@ -49,17 +49,8 @@ class SpendLane:
     s3: Any
 
     def meltano_run(self, bucket: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, **step_env(self.settings, "dev")}
-        env["TAP_S3_CSV_BUCKET"] = bucket or self.bucket
-        return subprocess.run(
-            [meltano_bin(), "--environment", "dev", "run", JOB],
-            cwd=PROJECT_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=600,
-        )
+        env = {"TAP_S3_CSV_BUCKET": bucket or self.bucket}
+        return meltano(self.settings, "run", JOB, env=env, timeout=600)
 
     def runner(self) -> LaneResult:
         """One attempt through the job runner, as `brightcart run marketing-lane` makes it."""
@@ -101,14 +92,7 @@ class SpendLane:
 def spend_lane(sources: Settings, request: pytest.FixtureRequest) -> Iterator[SpendLane]:
     own = sources.home / request.module.__name__.rpartition(".")[2]
     own.mkdir(parents=True, exist_ok=True)
-    aws = sources.aws_env()
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=aws["AWS_ENDPOINT_URL"],
-        aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"],
-        region_name=aws["AWS_DEFAULT_REGION"],
-    )
+    s3 = s3_client(sources)
     bucket = f"spend-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket)
     with pytest.MonkeyPatch.context() as patch:
