@@ -15,9 +15,9 @@ from datetime import datetime
 
 from sqlmesh import DatetimeRanges, ExecutionContext, signal
 
-from brightcart_ops.landed import HIGH_WATER_MARKS_SQL
+from brightcart_ops.landed import HIGH_WATER_MARKS_SQL, as_utc
 from brightcart_ops.registry import registry
-from brightcart_sqlmesh.quiet import as_utc, processed, quiet_run
+from brightcart_sqlmesh.quiet import processed, quiet_run
 
 # How far past its newest landed record a lane is known to be complete: each source writes a
 # heartbeat at least this often (the lane registry's heartbeat_seconds, in meltano.yml), so a
@@ -60,13 +60,15 @@ def sources_landed(
     """True for the intervals every lane in ``sources`` has landed (see raw_meta.load_log), none
     when all of those were processed before and the run is quiet."""
     lanes = [str(source) for source in sources]
-    ready = ready_intervals(batch, lane_high_water_marks(context, lanes), lanes)
+    # every lane's mark in one query: the quiet rule reads the lanes above other models too
+    marks = lane_high_water_marks(context, sorted(set(HEARTBEAT_SECONDS) | set(lanes)))
+    ready = ready_intervals(batch, marks, lanes)
     if (
         ready
         and snapshot is not None
         and not context.is_restatement
         and all(processed(snapshot, interval) for interval in ready)
-        and quiet_run(context, lane_high_water_marks(context, list(HEARTBEAT_SECONDS)))
+        and quiet_run(context, marks)
     ):
         return []
     return True if len(ready) == len(batch) else ready

@@ -17,19 +17,10 @@ import datetime as dt
 import typing as t
 from datetime import datetime
 
+from brightcart_ops.landed import as_utc
+
 # Per lane: when its last load, of any status, ended (the loader stamps it after the commit).
 LAST_LOADS_SQL = "SELECT lane, MAX(finished_at) FROM raw_meta.load_log GROUP BY lane"
-
-
-def as_utc(value: t.Any) -> datetime | None:
-    """A timestamp of the load log or of SQLMesh, as an aware UTC datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return t.cast(datetime, value.replace(tzinfo=dt.UTC))
-    return t.cast(datetime, value.astimezone(dt.UTC))
 
 
 def _ms(value: datetime) -> int:
