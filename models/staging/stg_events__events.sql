@@ -1,12 +1,14 @@
 MODEL (
   name staging.stg_events__events,
   kind INCREMENTAL_BY_TIME_RANGE (
-    time_column occurred_at,
-    lookback 72 /* 72 hourly intervals: events arrive up to 72 h after they occurred (see docs/marketing.md) */
+    time_column received_at
   ),
   owner growth_data,
   cron '@hourly',
   grain event_id,
+  tags (
+    booked_by_change_time
+  ),
   signals (
     sources_landed(sources := ARRAY['events'])
   ),
@@ -26,32 +28,58 @@ MODEL (
         'signup'
       )
     ),
-    assert_row_count_vs_baseline(time_column := occurred_at, baseline_days := 7, min_ratio := 0.5, min_baseline := 20), /* row-count anomaly and null spike against the trailing week (non-blocking, they alert) */
+    assert_row_count_vs_baseline(time_column := received_at, baseline_days := 7, min_ratio := 0.5, min_baseline := 20), /* row-count anomaly and null spike against the trailing week (non-blocking, they alert) */
     assert_null_rate_vs_baseline(
-      time_column := occurred_at,
+      time_column := received_at,
       "column" := page_path,
       baseline_days := 7,
       max_increase := 0.2,
       min_rows := 10
     )
   ),
-  description 'Clickstream events, typed and deduplicated, from the landed lines (staging.stg_events__lines, their payload parsed once). One row per event_id (the first received copy wins), keyed to occurred_at (UTC); events received more than 72 hours after they occurred are excluded on every run so reruns and restatements give identical rows.'
+  description 'Clickstream events, typed and deduplicated, from the landed lines (staging.stg_events__lines, their payload parsed once). One row per event_id: the first received copy, written in the run of the hour it was received in (received_at, landing time) and never recomputed, so a late event is new data in the current hour and no lookback is needed. A copy received more than 72 hours after its event occurred is excluded, so reruns and restatements give identical rows.'
 );
 
-WITH duplicated AS (
-  /* event ids with more than one copy in the interval's window: few; only their copies are ranked */
+/* Processed by landing time: the interval's lines are those received in it. A line is kept when it
+   is its event's first copy within the late-arrival cutoff (received at most 72 hours after the
+   event occurred): no copy of the event was received in an earlier interval, and among the
+   interval's copies it is the first by (received_at, object_last_modified, s3_key, line_number).
+   An earlier copy within the cutoff occurred at most 72 hours before the interval's start (copies
+   of an event share occurred_at), so the search for earlier copies reads that much and no more,
+   however long the history. */
+WITH arrived AS (
+  /* the interval's lines within the cutoff, narrow: the ids to look up */
   SELECT
     event_id
   FROM staging.stg_events__lines
   WHERE
-    occurred_at BETWEEN @start_dt AND @end_dt
-    AND /* the late-arrival cutoff equals the lookback, so every run sees the same set of events */ received_at <= occurred_at + INTERVAL '72 HOURS'
+    received_at BETWEEN @start_dt AND @end_dt
+    AND received_at <= occurred_at + INTERVAL '72 HOURS'
+), landed_before AS (
+  /* events of the interval with a copy received in an earlier interval: already written there */
+  SELECT DISTINCT
+    event_id
+  FROM staging.stg_events__lines
+  WHERE
+    occurred_at >= @start_dt - INTERVAL '72 HOURS'
+    AND received_at < @start_dt
+    AND received_at <= occurred_at + INTERVAL '72 HOURS'
+    AND event_id IN (
+      SELECT
+        event_id
+      FROM arrived
+    )
+), duplicated AS (
+  /* event ids with more than one copy in the interval: few; only their copies are ranked */
+  SELECT
+    event_id
+  FROM arrived
   GROUP BY
     event_id
   HAVING
     COUNT(*) > 1
 ), later_copies AS (
-  /* every copy but the first received of a duplicated event, by its version key */
+  /* every copy but the first received of an event duplicated in the interval, by its version key */
   SELECT
     s3_key,
     line_number,
@@ -67,7 +95,7 @@ WITH duplicated AS (
       ) AS copy_rank
     FROM staging.stg_events__lines
     WHERE
-      occurred_at BETWEEN @start_dt AND @end_dt
+      received_at BETWEEN @start_dt AND @end_dt
       AND received_at <= occurred_at + INTERVAL '72 HOURS'
       AND event_id IN (
         SELECT
@@ -78,8 +106,9 @@ WITH duplicated AS (
   WHERE
     copy_rank > 1
 ), landed AS (
-  /* the window's lines less the later copies (an uncorrelated join whose build side is the later
-     copies alone: DuckDB plans NOT EXISTS here as a delim join that buffers every line) */
+  /* the interval's lines less the later copies and the events landed before (uncorrelated joins
+     whose build sides are those few rows: DuckDB plans NOT EXISTS here as a delim join that
+     buffers every line) */
   SELECT
     e.event_id,
     e.event_type,
@@ -107,16 +136,19 @@ WITH duplicated AS (
     ON l.s3_key = e.s3_key
     AND l.line_number = e.line_number
     AND l.object_last_modified = e.object_last_modified
+  LEFT JOIN landed_before AS b
+    ON b.event_id = e.event_id
   WHERE
-    e.occurred_at BETWEEN @start_dt AND @end_dt
+    e.received_at BETWEEN @start_dt AND @end_dt
     AND e.received_at <= e.occurred_at + INTERVAL '72 HOURS'
     AND l.s3_key IS NULL
+    AND b.event_id IS NULL
 )
 SELECT
   event_id::VARCHAR AS event_id, /* event UUID from the producer; primary key */
   event_type::VARCHAR AS event_type, /* page_view, product_view, add_to_cart, checkout_started, order_completed or signup */
   occurred_at::TIMESTAMP WITH TIME ZONE AS occurred_at, /* UTC time the event happened on the device (business time) */
-  received_at::TIMESTAMP WITH TIME ZONE AS received_at, /* UTC time the collector received the event */
+  received_at::TIMESTAMP WITH TIME ZONE AS received_at, /* UTC time the collector received the event's first copy (the incremental key: landing time) */
   anonymous_id::VARCHAR AS anonymous_id, /* device/browser identifier; the sessionization key */
   customer_id::BIGINT AS customer_id, /* shop customer id when the visitor was logged in, else NULL */
   client_session_id::VARCHAR AS client_session_id, /* the client's own session id (informational; int_sessions recomputes sessions) */

@@ -1,9 +1,9 @@
 """A `sqlmesh run` with nothing landed since the models last ran recomputes nothing; the next run
 after a load recomputes the lookback hours again.
 
-SQLMesh puts the 72 processed lookback hours of the events models back in every run's batch; the
-`sources_landed` signal drops them when the run is quiet (signals/sources_landed.py). Here rows of
-a processed hour of `stg_events__events` are deleted from its physical table behind SQLMesh's
+SQLMesh puts the 72 processed lookback hours of the sessions models back in every run's batch;
+the `sources_landed` signal drops them when the run is quiet (signals/sources_landed.py). Here rows
+of a processed hour of `int_sessions` are deleted from its physical table behind SQLMesh's
 back: the quiet run leaves the hole, which shows that it evaluated nothing, and the run after the
 shop lane landed an hour fills it with exactly the rows it held, which shows that a load brings
 the lookback back, across the graph (the shop lane is not the events lane the model reads).
@@ -20,7 +20,7 @@ from brightcart_world.generator import advance
 
 from .harness import RelWorld, SqlmeshProd
 
-MODEL = ("staging", "stg_events__events")
+MODEL = ("intermediate", "int_sessions")
 
 
 def _physical(rel: RelWorld) -> str:
@@ -37,8 +37,8 @@ def _physical(rel: RelWorld) -> str:
 
 def _hour(rel: RelWorld, table: str, start: object) -> tuple[int, int]:
     (row,) = rel.wh_rows(
-        f"SELECT count(*), coalesce(sum(hash(event_id)), 0) FROM {table} "
-        "WHERE occurred_at >= ? AND occurred_at < ?",
+        f"SELECT count(*), coalesce(sum(hash(session_key)), 0) FROM {table} "
+        "WHERE session_started_at >= ? AND session_started_at < ?",
         [start, start + timedelta(hours=1)],  # type: ignore[operator]
     )
     return int(row[0]), int(row[1])
@@ -54,13 +54,13 @@ def test_a_quiet_run_recomputes_nothing_and_a_load_brings_the_lookback_back(
 ) -> None:
     _run(rel)  # whatever landed before is taken in: the next run with nothing new is quiet
     table = _physical(rel)
-    (newest,) = rel.wh_rows(f"SELECT date_trunc('hour', max(occurred_at)) FROM {table}")
+    (newest,) = rel.wh_rows(f"SELECT date_trunc('hour', max(session_started_at)) FROM {table}")
     hour = newest[0] - timedelta(hours=1)  # a full processed hour inside the lookback
     before = _hour(rel, table, hour)
-    assert before[0] > 0, f"no event in {hour}"
+    assert before[0] > 0, f"no session in {hour}"
     with duckdb.connect(str(rel.settings.warehouse)) as con:
         con.execute(
-            f"DELETE FROM {table} WHERE occurred_at >= ? AND occurred_at < ?",
+            f"DELETE FROM {table} WHERE session_started_at >= ? AND session_started_at < ?",
             [hour, hour + timedelta(hours=1)],
         )
     assert _hour(rel, table, hour) == (0, 0)
