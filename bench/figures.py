@@ -64,6 +64,8 @@ def failure_reason(measured: Measured) -> str:
 
 # The hourly cycle's last row: `sqlmesh run prod` again once the lanes landed nothing new.
 NOTHING_NEW = "after the cycle: sqlmesh run prod again, nothing new landed"
+# The cycle less the world's advance: what an hour costs the pipeline.
+PIPELINE_CYCLE = "pipeline's cycle (without the advance)"
 
 
 @dataclass

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.figures import NOTHING_NEW, Figure, Results, Step
+from bench.figures import NOTHING_NEW, PIPELINE_CYCLE, Figure, Results, Step
 from bench.world import bin_path
 
 
@@ -180,7 +180,13 @@ def cycle_goals(steps: list[Step], scale: float) -> list[str]:
     ]
     if scale >= 1.0:
         checks = [
-            ("whole cycle", "hourly cycle at 1:100 < 60 s", lambda s: s.wall_s, 60.0, "s"),
+            (
+                PIPELINE_CYCLE,
+                "hourly cycle at 1:100 < 60 s (the pipeline's: lanes, run, publish)",
+                lambda s: s.wall_s,
+                60.0,
+                "s",
+            ),
             (
                 "sqlmesh run prod",
                 "`sqlmesh run prod` at 1:100 peak < 1,536 MiB",

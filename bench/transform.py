@@ -6,7 +6,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench.figures import NOTHING_NEW, Step
+from bench.figures import NOTHING_NEW, PIPELINE_CYCLE, Step
 from bench.proc import Measured
 from bench.world import World, bin_path
 from brightcart_ops.registry import registry
@@ -53,37 +53,61 @@ def publish_step() -> tuple[list[str] | None, str]:
     return None, "not present yet"
 
 
-def lanes_all(world: World, prefix: str = "") -> list[Step]:
+def hourly_lanes() -> list[str]:
+    """The lanes production runs every hour: those whose job has a schedule in meltano.yml firing
+    at a fixed minute of every hour (the marketing lane's is daily)."""
+    reg = registry()
+    hourly: set[str] = set()
+    for schedule in reg.schedules:
+        fields = schedule.cron.split()
+        lane = reg.lane_of_job(schedule.job)
+        if lane is not None and len(fields) == 5 and fields[1:] == ["*"] * 4:
+            hourly.add(lane.name)
+    return [lane for lane in LANES if lane in hourly]
+
+
+def lanes_all(world: World, prefix: str = "", lanes: list[str] | None = None) -> list[Step]:
     steps: list[Step] = []
-    for lane in LANES:
+    for lane in LANES if lanes is None else lanes:
         measured = world.brightcart(f"{prefix}lane {lane}", "lane", "run", lane, "--attempts", "1")
         steps.append(Step.of(f"{prefix}brightcart lane run {lane}", measured))
     return steps
 
 
 def hourly_cycle(world: World) -> list[Step]:
-    """world advance 1 h, every lane, sqlmesh run, publish when it is a step of its own."""
-    steps = [
-        Step.of(
-            "world advance --hours 1",
-            world.brightcart("advance", "world", "advance", "--hours", "1"),
-        )
-    ]
-    steps += lanes_all(world)
-    steps.append(Step.of("sqlmesh run prod", run_prod(world)))
+    """world advance 1 h, the hourly lanes, sqlmesh run, publish when it is a step of its own.
+
+    The lanes are those production runs every hour (`hourly_lanes`: the marketing lane is daily,
+    its files land in its own run). Two totals: the whole cycle, and the pipeline's cycle without
+    the world's advance. The advance is the sources' hour (the generator writing production's
+    orders to PostgreSQL, its events to S3 and its Salesforce changes), which production does not
+    run; the pipeline's cycle is what an hour costs the pipeline, and the goal is held against
+    it."""
+    advance = Step.of(
+        "world advance --hours 1",
+        world.brightcart("advance", "world", "advance", "--hours", "1"),
+    )
+    pipeline = lanes_all(world, lanes=hourly_lanes())
+    pipeline.append(Step.of("sqlmesh run prod", run_prod(world)))
     argv, how = publish_step()
     if argv is None:
-        steps.append(Step("publish", None, None, "-", how))
+        pipeline.append(Step("publish", None, None, "-", how))
     else:
-        steps.append(Step.of("publish", world.run("publish", argv)))
+        pipeline.append(Step.of("publish", world.run("publish", argv)))
+    steps = [advance, *pipeline]
+    steps.append(total_of("whole cycle", steps))
+    steps.append(total_of(PIPELINE_CYCLE, pipeline, "lanes, sqlmesh run, publish"))
+    steps.append(nothing_new(world))
+    return steps
+
+
+def total_of(name: str, steps: list[Step], note: str = "") -> Step:
+    """The steps' wall times summed, their highest peak, failed when one failed."""
     total = sum(s.wall_s or 0.0 for s in steps)
     peak = max((s.peak_rss_mib or 0.0) for s in steps)
     failed = [s.name for s in steps if s.status.startswith("failed")]
-    steps.append(
-        Step("whole cycle", total, peak, "ok" if not failed else "with failures", ", ".join(failed))
-    )
-    steps.append(nothing_new(world))
-    return steps
+    status = "ok" if not failed else "with failures"
+    return Step(name, total, peak, status, ", ".join(failed) or note)
 
 
 def nothing_new(world: World) -> Step:
