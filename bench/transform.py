@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bench.figures import NOTHING_NEW, PIPELINE_CYCLE, Step
 from bench.proc import Measured
 from bench.world import World, bin_path
+from brightcart_ops.publish.datasets import load as load_dataset_map
 from brightcart_ops.registry import registry
 from brightcart_world.settings import REPO_ROOT
 
@@ -82,13 +84,15 @@ def hourly_cycle(world: World) -> list[Step]:
     the world's advance. The advance is the sources' hour (the generator writing production's
     orders to PostgreSQL, its events to S3 and its Salesforce changes), which production does not
     run; the pipeline's cycle is what an hour costs the pipeline, and the goal is held against
-    it."""
+    it. Before the run the cycle waits, untimed, until the plan's publish is older than the
+    coalesce window, so the run publishes as production's hourly run does."""
     advance = Step.of(
         "world advance --hours 1",
         world.brightcart("advance", "world", "advance", "--hours", "1"),
     )
     pipeline = lanes_all(world, lanes=hourly_lanes())
-    pipeline.append(Step.of("sqlmesh run prod", run_prod(world)))
+    outwait_coalescing(world)
+    pipeline.append(Step.of("sqlmesh run prod", run_prod(world), publish_outcome(world)))
     argv, how = publish_step()
     if argv is None:
         pipeline.append(Step("publish", None, None, "-", how))
@@ -99,6 +103,37 @@ def hourly_cycle(world: World) -> list[Step]:
     steps.append(total_of(PIPELINE_CYCLE, pipeline, "lanes, sqlmesh run, publish"))
     steps.append(nothing_new(world))
     return steps
+
+
+def last_publish(world: World) -> tuple[datetime | None, dict[str, int]]:
+    """When the world last published, and that publish's decisions counted by status."""
+    rows = world.warehouse_query(
+        "SELECT status, count(*), max(published_at) FROM ops.publish_log WHERE batch_id = "
+        "(SELECT batch_id FROM ops.publish_log ORDER BY published_at DESC LIMIT 1) GROUP BY status"
+    )
+    at = max((r[2] for r in rows), default=None)
+    return at, {str(r[0]): int(r[1]) for r in rows}
+
+
+def outwait_coalescing(world: World) -> None:
+    """Wait until the last publish is older than the dataset map's coalesce window. Production's
+    hourly run publishes an hour after the one before, so its datasets refresh; the cycle's run
+    comes minutes after the plan that built the world, whose publish would defer them."""
+    at, _ = last_publish(world)
+    if at is None:
+        return
+    window = timedelta(minutes=load_dataset_map().limits.coalesce_minutes, seconds=5)
+    wait = (at + window - datetime.now(UTC)).total_seconds()
+    if wait > 0:
+        time.sleep(wait)
+
+
+def publish_outcome(world: World) -> str:
+    """The run's publish, as its decisions ended: "publish: 7 succeeded", "publish: 7 deferred"."""
+    _, statuses = last_publish(world)
+    if not statuses:
+        return "publish: none recorded"
+    return "publish: " + ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
 
 
 def total_of(name: str, steps: list[Step], note: str = "") -> Step:

@@ -4,9 +4,14 @@ pipeline's cycle, without the world's advance (the sources' hour)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
 from bench.figures import NOTHING_NEW, PIPELINE_CYCLE, Step
 from bench.report import cycle_goals
-from bench.transform import hourly_lanes
+from bench.transform import hourly_lanes, last_publish, publish_outcome
 
 
 def test_each_goal_is_met_only_under_its_limit() -> None:
@@ -39,3 +44,40 @@ def test_below_1_to_100_only_the_run_with_nothing_new_has_a_goal() -> None:
 def test_the_hourly_cycle_runs_the_lanes_production_runs_every_hour() -> None:
     """From meltano.yml's schedules: shop and events at :05, crm at :10; marketing is daily."""
     assert hourly_lanes() == ["shop", "events", "crm"]
+
+
+class _Warehouse:
+    """A world's warehouse_query over a DuckDB file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def warehouse_query(self, sql: str, params: list[object] | None = None) -> list[tuple]:
+        with duckdb.connect(self.path, read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+
+def test_the_cycle_reports_how_the_runs_publish_ended(tmp_path: Path) -> None:
+    """The newest publish batch's decisions, counted by status; the older batch is not counted."""
+    path = str(tmp_path / "warehouse.duckdb")
+    with duckdb.connect(path) as con:
+        con.execute("CREATE SCHEMA ops")
+        con.execute(
+            "CREATE TABLE ops.publish_log "
+            "(batch_id VARCHAR, status VARCHAR, published_at TIMESTAMPTZ)"
+        )
+        con.execute(
+            "INSERT INTO ops.publish_log VALUES "
+            "('plan', 'succeeded', TIMESTAMPTZ '2026-12-07 20:00:00+00'), "
+            "('plan', 'succeeded', TIMESTAMPTZ '2026-12-07 20:00:00+00'), "
+            "('run', 'deferred', TIMESTAMPTZ '2026-12-07 20:03:00+00'), "
+            "('run', 'deferred', TIMESTAMPTZ '2026-12-07 20:03:00+00'), "
+            "('run', 'succeeded', TIMESTAMPTZ '2026-12-07 20:03:00+00')"
+        )
+    world = _Warehouse(path)
+    at, statuses = last_publish(world)  # type: ignore[arg-type]
+    assert (at, statuses) == (
+        datetime(2026, 12, 7, 20, 3, tzinfo=UTC),
+        {"deferred": 2, "succeeded": 1},
+    )
+    assert publish_outcome(world) == "publish: 2 deferred, 1 succeeded"  # type: ignore[arg-type]
