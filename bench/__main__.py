@@ -88,10 +88,14 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def clock_hour() -> dt.datetime:
+    """The wall-clock hour now begun, UTC."""
+    return dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
 def simulated_end() -> dt.datetime:
     """Data ends a few hours before the wall clock so that sqlmesh run sees every new hour."""
-    now = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0, tzinfo=None)
-    return now - dt.timedelta(hours=3)
+    return clock_hour().replace(tzinfo=None) - dt.timedelta(hours=3)
 
 
 def say(text: str) -> None:
@@ -209,7 +213,7 @@ def history_world(args: argparse.Namespace, days: int, port_base: int) -> list[S
         transform.outwait_coalescing(world)  # both worlds' runs publish, as production's does
         run = transform.run_prod(world, f"{days} d: hourly sqlmesh run")
         note = f"{cpu_note(run)}; {transform.publish_outcome(world)}"
-        if dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) != hour:
+        if clock_hour() != hour:
             note += "; not like for like: a wall-clock hour began after the settling run"
         steps.append(Step.of(f"{days} d: hourly sqlmesh run (1 new hour)", run, note))
         # the lanes landed nothing since: every interval's signal still waits, nothing is due
@@ -233,11 +237,11 @@ def settle(world: World, days: int) -> tuple[Step, dt.datetime]:
     other world's did not. Less than ``SETTLE_MARGIN`` before the hour ends, it waits for the
     next hour first. Returns the run's step and the hour it ran in."""
     now = dt.datetime.now(dt.UTC)
-    next_hour = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+    next_hour = clock_hour() + dt.timedelta(hours=1)
     if next_hour - now < SETTLE_MARGIN:
         say(f"{days} d: waiting for {next_hour:%H:%M} so the measured hour starts in one hour")
         time.sleep((next_hour - now).total_seconds() + 5)
-    hour = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    hour = clock_hour()
     run = transform.run_prod(world, f"{days} d: settling run")
     step = Step.of(f"{days} d: settling sqlmesh run (not measured)", run, f"hour {hour:%H:%M}")
     return step, hour
