@@ -1,9 +1,7 @@
 MODEL (
   name intermediate.int_sessions,
-  kind INCREMENTAL_BY_TIME_RANGE (
-    time_column session_started_at,
-    lookback 72 /* sessions are keyed to their start: later events of a session (and late events) arrive in
-       later runs, so every run recomputes the last 72 hours of sessions */
+  kind INCREMENTAL_BY_UNIQUE_KEY (
+    unique_key session_key
   ),
   owner growth_data,
   cron '@hourly',
@@ -29,29 +27,63 @@ MODEL (
       min_baseline := 20
     )
   ),
-  description 'Web and app sessions rebuilt from the clickstream. One row per session: the events of one anonymous_id with no gap longer than 30 minutes, cut at UTC midnight, keyed to the session start (UTC).'
+  description 'Web and app sessions rebuilt from the clickstream. One row per session: the events of one anonymous_id with no gap longer than 30 minutes, cut at UTC midnight. Each run rebuilds, whole, the visitor-days (anonymous_id and UTC day) with an event first received in its interval, from every event of those days, and replaces their sessions; the first run and a restatement (run whole for this kind) read every event.'
 );
 
-/* The events read: from 30 minutes (the gap that splits a session) before the interval's start
-   to a day after its end. An event at or after the start is a session start exactly when no event
-   of its visitor precedes it by 30 minutes or less on its UTC day, so its flag needs nothing
-   older; a session that began before the start still shows an event before the start here, so
-   it is left to its own interval; a session that starts by the end ends by the next midnight.
-   The sessions are the same however the scheduler batches the intervals. (Not
-   DATE_TRUNC('DAY', @start_dt): SQLMesh's query optimizer folds DATE_TRUNC of a timestamp
-   literal to the literal itself, so the model read from the start and split the sessions that
-   crossed it.) */
-WITH boundaries AS (
+/* Sessions are rebuilt by landing time (ADR 0016): a run recomputes, whole, the visitor-days
+   (anonymous_id and UTC day of occurred_at) with an event first received in its interval
+   (staging.stg_events__events is keyed to its first copy's received_at), from every event of
+   those visitor-days, and the statement before the query deletes their sessions first, since
+   a late event can merge two sessions or move a session's start. A session is cut at UTC
+   midnight, so a visitor-day's sessions depend on that visitor-day's events alone: the sessions
+   are the same however the intervals were batched, and a late event reaches its session however
+   late it landed within the events' 72-hour cutoff. The first run and a restatement (run whole
+   for this kind) read every event. */
+@DEF(touched_days, (
+  SELECT DISTINCT
+    anonymous_id,
+    DATE_TRUNC('DAY', occurred_at) AS session_day
+  FROM staging.stg_events__events
+  WHERE
+    received_at BETWEEN @start_dt AND @end_dt
+));
+
+@IF(
+  @runtime_stage = 'evaluating',
+  DELETE FROM @this_model
+  WHERE
+    session_started_at >= @start_dt - INTERVAL '96 HOURS'
+    AND anonymous_id || '|' || DATE_TRUNC('DAY', session_started_at)::VARCHAR IN (
+      SELECT
+        anonymous_id || '|' || session_day::VARCHAR
+      FROM (
+        @touched_days
+      ) AS t
+    )
+);
+
+WITH touched AS (
+  @touched_days
+), day_events AS (
+  /* every event of the touched visitor-days, whenever it landed; the bound on occurred_at is
+     for the scan, not a filter: an event is written at most 72 hours after it occurred, so a
+     touched day begins at most 96 hours before the interval */
+  SELECT
+    e.*
+  FROM staging.stg_events__events AS e
+  JOIN touched AS t
+    ON t.anonymous_id = e.anonymous_id
+    AND t.session_day = DATE_TRUNC('DAY', e.occurred_at)
+  WHERE
+    e.occurred_at >= @start_dt - INTERVAL '96 HOURS'
+), boundaries AS (
   /* the windows rank narrow rows (event, visitor, time); the other columns join back after */
   SELECT
     event_id,
     anonymous_id,
     occurred_at,
     LAG(occurred_at) OVER (PARTITION BY anonymous_id ORDER BY occurred_at, event_id) AS previous_occurred_at
-  FROM staging.stg_events__events
-  WHERE
-    occurred_at >= @start_dt - INTERVAL '30 MINUTES'
-    AND occurred_at < @end_dt + INTERVAL '1 DAY'
+  FROM day_events
 ), flagged AS (
   SELECT
     event_id,
@@ -100,12 +132,9 @@ WITH boundaries AS (
     MAX(CASE WHEN n.is_session_start = 1 THEN e.utm_campaign END) AS utm_campaign,
     MAX(CASE WHEN n.is_session_start = 1 THEN e.utm_content END) AS utm_content,
     MAX(CASE WHEN n.is_session_start = 1 THEN e.utm_term END) AS utm_term
-  FROM staging.stg_events__events AS e
+  FROM day_events AS e
   JOIN numbered AS n
     ON n.event_id = e.event_id
-  WHERE
-    e.occurred_at >= @start_dt - INTERVAL '30 MINUTES'
-    AND e.occurred_at < @end_dt + INTERVAL '1 DAY'
   GROUP BY
     e.anonymous_id,
     n.session_number
@@ -122,13 +151,11 @@ WITH boundaries AS (
       e.anonymous_id,
       n.session_number,
       e.order_id
-    FROM staging.stg_events__events AS e
+    FROM day_events AS e
     JOIN numbered AS n
       ON n.event_id = e.event_id
     WHERE
-      e.occurred_at >= @start_dt - INTERVAL '30 MINUTES'
-      AND e.occurred_at < @end_dt + INTERVAL '1 DAY'
-      AND e.event_type = 'order_completed'
+      e.event_type = 'order_completed'
   ) AS completed
   GROUP BY
     anonymous_id,
@@ -180,5 +207,3 @@ SELECT
 FROM sessions AS l
 LEFT JOIN session_orders AS o
   ON o.anonymous_id = l.anonymous_id AND o.session_number = l.session_number
-WHERE
-  l.session_started_at BETWEEN @start_dt AND @end_dt

@@ -1,12 +1,12 @@
 """A `sqlmesh run` with nothing landed since the models last ran recomputes nothing; the next run
 after a load recomputes the lookback hours again.
 
-SQLMesh puts the 72 processed lookback hours of the sessions models back in every run's batch;
+SQLMesh puts the 72 processed lookback hours of the marketing marts back in every run's batch;
 the `sources_landed` signal drops them when the run is quiet (signals/sources_landed.py). Here rows
-of a processed hour of `int_sessions` are deleted from its physical table behind SQLMesh's
-back: the quiet run leaves the hole, which shows that it evaluated nothing, and the run after the
-shop lane landed an hour fills it with exactly the rows it held, which shows that a load brings
-the lookback back, across the graph (the shop lane is not the events lane the model reads).
+of a processed hour of `marts_marketing.sessions` are deleted from its physical table behind
+SQLMesh's back: the quiet run leaves the hole, which shows that it evaluated nothing, and the run
+after the shop lane landed an hour fills it with exactly the rows it held, which shows that a load
+brings the lookback back, across the graph (the shop lane is not a lane the model reads).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from brightcart_world.generator import advance
 
 from .harness import RelWorld, SqlmeshProd
 
-MODEL = ("intermediate", "int_sessions")
+MODEL = ("marts_marketing", "sessions")
 
 
 def _physical(rel: RelWorld) -> str:
