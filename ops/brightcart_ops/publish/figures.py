@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from brightcart_ops.publish.page_spec import ChartSpec, Figure
@@ -21,12 +22,21 @@ MAX_SPLIT_SERIES = 6
 NONE_LABEL = "(none)"
 
 
+@lru_cache(maxsize=1 << 18)
+def _parsed(text: str) -> datetime:
+    """An ISO string as an aware UTC datetime. A page reads each row's time once per tile and
+    chart (a 55,000-row snapshot made half a million parses per render): each string is parsed
+    once."""
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def as_time(value: Any) -> datetime | None:
     """A row's time value (ISO string, date or datetime) as an aware UTC datetime."""
     if value is None:
         return None
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+        return _parsed(value)
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, date):
