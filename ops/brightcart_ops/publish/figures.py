@@ -22,13 +22,17 @@ MAX_SPLIT_SERIES = 6
 NONE_LABEL = "(none)"
 
 
+def _utc(value: datetime) -> datetime:
+    """Aware UTC; a naive time is taken as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 @lru_cache(maxsize=1 << 18)
 def _parsed(text: str) -> datetime:
     """An ISO string as an aware UTC datetime. A page reads each row's time once per tile and
     chart (a 55,000-row snapshot made half a million parses per render): each string is parsed
     once."""
-    value = datetime.fromisoformat(text)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return _utc(datetime.fromisoformat(text))
 
 
 def as_time(value: Any) -> datetime | None:
@@ -38,7 +42,7 @@ def as_time(value: Any) -> datetime | None:
     if isinstance(value, str):
         return _parsed(value)
     if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return _utc(value)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     raise TypeError(f"not a time value: {value!r}")
