@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from project_copy import copy_project
+from project_copy import copy_project, upstream_files
 from sqlmesh import Context
 
 from brightcart_ops.lanes import run_lane
@@ -59,25 +59,6 @@ WINDOW = timedelta(hours=ATTRIBUTION_WINDOW_HOURS)
 # (refund id offset, hours after payment, amount): one refund inside the window, a chargeback
 # five days after the payment (after the window, before the end of the world)
 ADDED_REFUNDS = ((1, 2, Decimal("5.00")), (2, 5 * 24, Decimal("7.00")))
-
-
-def project_files() -> list[Path]:
-    """The model files marts_marketing.attribution reads, directly or not, and its own."""
-    context = Context(paths=str(REPO))
-    try:
-        models = {m.fqn: m for m in context.models.values()}
-        target = context.get_model(MODEL).fqn
-        keep: set[str] = set()
-        stack = [target]
-        while stack:
-            name = stack.pop()
-            if name not in keep and name in models:
-                keep.add(name)
-                stack.extend(models[name].depends_on or ())
-        paths = [models[n]._path for n in keep if not models[n].kind.is_symbolic]
-        return sorted(Path(p) for p in paths if p is not None)
-    finally:
-        context.close()
 
 
 @dataclass
@@ -149,7 +130,7 @@ def world(sources: Settings) -> Iterator[World]:
             for lane in registry().lanes.values():
                 result = run_lane(sources, lane.job, "dev", attempts=2, backoff_seconds=2)
                 assert result.status == "succeeded", (lane.job, result.error)
-            copy_project(project, project_files())
+            copy_project(project, upstream_files(MODEL))
             yield World(sources, project, landed, home)
         finally:
             shutil.rmtree(home, ignore_errors=True)

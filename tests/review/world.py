@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import psycopg
 import yaml
-from project_copy import copy_project
+from project_copy import copy_project, model_paths, upstream
 from sqlmesh import Context
 from sqlmesh.core.dialect import format_model_expressions, parse
 from typer.testing import CliRunner, Result
@@ -57,12 +57,7 @@ def finance_project_files() -> list[Path]:
             for n, m in models.items()
             if not m.kind.is_symbolic and policy.is_finance(m.schema_name, m.owner)
         ]
-        keep: set[str] = set()
-        while stack:
-            name = stack.pop()
-            if name not in keep and name in models:
-                keep.add(name)
-                stack.extend(models[name].depends_on or ())
+        keep = upstream(models, stack)
         raw = {n for n in keep if models[n].kind.is_symbolic}
         outside = sorted(n for n in raw if models[n].schema_name not in RAW_SCHEMAS)
         assert not outside, f"finance marts read raw tables this world does not land: {outside}"
@@ -73,8 +68,7 @@ def finance_project_files() -> list[Path]:
                 if name not in keep and model.depends_on and set(model.depends_on) <= keep:
                     keep.add(name)
                     grown = True
-        paths = [models[n]._path for n in keep if not models[n].kind.is_symbolic]
-        return sorted(Path(p) for p in paths if p is not None)
+        return model_paths(models, keep)
     finally:
         context.close()
 
