@@ -10,20 +10,20 @@ MODEL (
       revenue_date
     ))
   ),
-  description 'One row per day with money movement. Executive KPIs per UTC day; GMV, net sales, commission revenue, refunds, net revenue, orders, AOV, refund rate and new customers, each from the shared KPI macros.'
+  description 'One row per day with money movement. Executive KPIs per UTC day; GMV, net sales, commission revenue, refunds, net revenue, orders, AOV, refund rate and new customers, each from the shared KPI macros: the money and orders summed from marts_finance.revenue_hourly, whose figures add up across hours and channels.'
 );
 
 WITH money AS (
   SELECT
-    DATE_TRUNC('DAY', entry_at)::DATE AS revenue_date,
-    @kpi_gmv() AS gmv,
-    @kpi_discounts() AS discounts,
-    @kpi_net_sales() AS net_sales,
-    @kpi_commission_revenue() AS commission_revenue,
-    @kpi_refunds() AS refunds,
-    @kpi_net_revenue() AS net_revenue,
-    @kpi_orders() AS orders
-  FROM marts_finance.revenue_lines
+    DATE_TRUNC('DAY', revenue_hour)::DATE AS revenue_date,
+    @money(SUM(gmv)) AS gmv,
+    @money(SUM(discounts)) AS discounts,
+    @money(SUM(net_sales)) AS net_sales,
+    @money(SUM(commission_revenue)) AS commission_revenue,
+    @money(SUM(refunds)) AS refunds,
+    @money(SUM(net_revenue)) AS net_revenue,
+    SUM(orders)::BIGINT AS orders
+  FROM marts_finance.revenue_hourly
   GROUP BY
     1
 ), first_orders AS (

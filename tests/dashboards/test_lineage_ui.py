@@ -178,12 +178,14 @@ def test_ui_draws_net_revenue_through_ctes_and_never_plans(
             time.sleep(10)
     assert _requests(log, "POST", "/api/plan") == 0, "the UI planned (and checked signals)"
     assert _requests(log, "GET", "/api/events") == 0, "the UI listens for file changes"
-    # one connected chain: raw version logs -> revenue_ledger -> revenue_lines -> the view
+    # one connected chain: raw version logs -> revenue_ledger -> revenue_lines -> revenue_hourly
+    # -> the view
     hops = {
         ("raw_shop%22.%22order_items", "revenue_ledger"),
         ("raw_shop%22.%22refunds", "revenue_ledger"),
         ("revenue_ledger", "revenue_lines"),
-        ("revenue_lines", "executive_daily"),
+        ("revenue_lines", "revenue_hourly"),
+        ("revenue_hourly", "executive_daily"),
     }
     for parent, child in hops:
         assert any(

@@ -1,17 +1,17 @@
 MODEL (
   name marts_finance.revenue_hourly,
   kind INCREMENTAL_BY_UNIQUE_KEY (
-    unique_key (revenue_hour, channel, category, country, seller_id)
+    unique_key (revenue_hour, channel)
   ),
   owner finance_data,
   cron '@hourly',
-  grain (revenue_hour, channel, category, country, seller_id),
+  grain (revenue_hour, channel),
   audits (
-    not_null(columns := (revenue_hour, channel, category, country)),
-    unique_combination_of_columns(columns := (revenue_hour, channel, category, country, seller_id)),
+    not_null(columns := (revenue_hour, channel)),
+    unique_combination_of_columns(columns := (revenue_hour, channel)),
     forall(criteria := (net_revenue = net_sales - refunds, net_sales = gmv - discounts))
   ),
-  description 'One row per hour, channel, category, shipping country and seller (seller NULL and category unallocated for whole-order refunds) with any sale, discount, commission, refund or chargeback. Revenue per UTC hour as of business date (marts_finance.revenue_lines); each run rebuilds the hours with a ledger entry booked since its interval''s start, and only those; orders counts distinct paid orders in that slice, so it is not additive across categories or sellers.'
+  description 'One row per hour and sales channel with any money movement. Revenue per UTC hour as of business date (marts_finance.revenue_lines); each run rebuilds the hours with a ledger entry booked since its interval''s start, and only those. Every figure adds up across hours and channels: orders counts distinct paid orders, and all sale lines of an order sit at its paid_at in its channel, so an order is counted in one hour and one channel. bi.operations_hourly shows it and bi.executive_daily sums it per day.'
 );
 
 @IF(
@@ -24,23 +24,16 @@ MODEL (
 SELECT
   DATE_TRUNC('HOUR', entry_at)::TIMESTAMP WITH TIME ZONE AS revenue_hour, /* UTC hour the money moved */
   channel, /* sales channel */
-  category, /* product category; unallocated for whole-order refunds */
-  country, /* shipping country, ISO alpha-2 */
-  seller_id, /* seller; NULL for whole-order refunds */
   @kpi_gmv() AS gmv, /* GMV: quantity * unit_price of paid lines */
   @kpi_discounts() AS discounts, /* discounts on paid lines, positive */
   @kpi_net_sales() AS net_sales, /* GMV - discounts */
   @kpi_commission_revenue() AS commission_revenue, /* marketplace commission */
   @kpi_refunds() AS refunds, /* refunds + chargebacks, positive */
   @kpi_net_revenue() AS net_revenue, /* net sales - refunds */
-  @kpi_orders() AS orders /* distinct paid orders in the slice */
+  @kpi_orders() AS orders /* distinct paid orders (an order counts in the hour and channel of its payment) */
 FROM marts_finance.revenue_lines
 WHERE
-  NOT entry_type IN ('shipping', 'tax')
-  AND DATE_TRUNC('HOUR', entry_at)::TIMESTAMP WITH TIME ZONE IN (@booked_since(DATE_TRUNC('HOUR', entry_at)::TIMESTAMP WITH TIME ZONE, @start_ts))
+  DATE_TRUNC('HOUR', entry_at)::TIMESTAMP WITH TIME ZONE IN (@booked_since(DATE_TRUNC('HOUR', entry_at)::TIMESTAMP WITH TIME ZONE, @start_ts))
 GROUP BY
   1,
-  2,
-  3,
-  4,
-  5
+  2
