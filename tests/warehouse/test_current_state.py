@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlmesh import Context
+from sqlmesh.core.macros import RuntimeStage
 
 from . import project, raw_fixture
 from .conftest import Built
@@ -241,3 +242,23 @@ def test_a_metadata_change_plans_without_touching_the_merged_tables(built: Built
         assert {name: built.checksum(name) for name in CURRENT_STATE} == before
     finally:
         context.close()
+
+
+def test_the_keys_of_a_run_as_values_select_what_the_subquery_selects(built: Built) -> None:
+    """When a current-state model is evaluated, @in_keys writes the changed keys into its filter
+    as values (so DuckDB ranks those keys' versions only); the rows are the ones the subquery form,
+    rendered at every other stage, selects."""
+    adapter = built.context.engine_adapter
+    start, end = "2024-11-04 00:00:00", "2024-11-04 03:00:00"
+    for name in ("marts_orders.orders", "marts_orders.order_items"):
+        model = built.context.get_model(name)
+        as_values = model.render_query(
+            start=start, end=end, runtime_stage=RuntimeStage.EVALUATING, engine_adapter=adapter
+        )
+        as_subquery = model.render_query(start=start, end=end)
+        assert as_values is not None and as_subquery is not None
+        values_sql, subquery_sql = as_values.sql("duckdb"), as_subquery.sql("duckdb")
+        assert values_sql.count(" IN (SELECT") < subquery_sql.count(" IN (SELECT"), name
+        selected = sorted(map(str, adapter.fetchall(values_sql)))
+        assert selected, f"{name}: no key changed in the interval"
+        assert selected == sorted(map(str, adapter.fetchall(subquery_sql))), name

@@ -49,7 +49,28 @@ MODEL (
   description 'The finance ledger: immutable money entries, booked when the change became known and dated at their business time. Processed by booking time (booked_at: when the source version behind the change became known, its updated_at or deletion time), so a change of any age that lands in an hour is booked in that hour''s interval; an hour with nothing landed books nothing. For each order whose money changed, every change point compares the order''s money lines as of that point with the lines as of its previous change point: a new line is booked as an entry; a changed line is booked as a reversal of the old entry plus the new one (both adjustments); a removed line (deleted order, refund withdrawn) as a reversal. Lines: sale, discount and commission per order line, shipping and tax per order, at paid_at (paid orders only); refund or chargeback per refund, at refunded_at. Amounts are signed from the customer money view (sale, shipping, tax positive; discount, refund, chargeback negative); commission is the marketplace share, positive. The sum of an entry_key''s entries is its standing amount; marts_finance.revenue_lines is the ledger as of business date.'
 );
 
-WITH order_versions AS (
+WITH changed_orders AS (
+  /* orders with a version of the order, of a line or of a refund that became known in the
+     interval, read from the raw logs first: the version CTEs below hold these orders' versions
+     only, so a run reads the history of the orders it books and not every version ever landed */
+  SELECT
+    v.order_id
+  FROM raw_shop.orders AS v
+  WHERE
+    @known_at(v) BETWEEN @start_ts AND @end_ts
+  UNION
+  SELECT
+    v.order_id
+  FROM raw_shop.order_items AS v
+  WHERE
+    @known_at(v) BETWEEN @start_ts AND @end_ts
+  UNION
+  SELECT
+    v.order_id
+  FROM raw_shop.refunds AS v
+  WHERE
+    @known_at(v) BETWEEN @start_ts AND @end_ts
+), order_versions AS (
   SELECT
     o.order_id,
     o.customer_id,
@@ -65,6 +86,12 @@ WITH order_versions AS (
     o._sdc_deleted_at,
     @known_at(o) AS known_at
   FROM raw_shop.orders AS o
+  WHERE
+    o.order_id IN (
+      SELECT
+        order_id
+      FROM changed_orders
+    )
 ), item_versions AS (
   SELECT
     i.order_item_id,
@@ -80,6 +107,12 @@ WITH order_versions AS (
     i._sdc_deleted_at,
     @known_at(i) AS known_at
   FROM raw_shop.order_items AS i
+  WHERE
+    i.order_id IN (
+      SELECT
+        order_id
+      FROM changed_orders
+    )
 ), refund_versions AS (
   SELECT
     r.refund_id,
@@ -94,6 +127,12 @@ WITH order_versions AS (
     r._sdc_deleted_at,
     @known_at(r) AS known_at
   FROM raw_shop.refunds AS r
+  WHERE
+    r.order_id IN (
+      SELECT
+        order_id
+      FROM changed_orders
+    )
 ), product_versions AS (
   SELECT
     p.product_id,
@@ -112,25 +151,6 @@ WITH order_versions AS (
     s._sdc_deleted_at,
     @known_at(s) AS known_at
   FROM raw_shop.sellers AS s
-), changed_orders AS (
-  /* orders with a version of the order, of a line or of a refund that became known in the interval */
-  SELECT
-    order_id
-  FROM order_versions
-  WHERE
-    known_at BETWEEN @start_ts AND @end_ts
-  UNION
-  SELECT
-    order_id
-  FROM item_versions
-  WHERE
-    known_at BETWEEN @start_ts AND @end_ts
-  UNION
-  SELECT
-    order_id
-  FROM refund_versions
-  WHERE
-    known_at BETWEEN @start_ts AND @end_ts
 ), moments AS (
   /* every moment a version of a changed order became known, up to the interval end */
   SELECT

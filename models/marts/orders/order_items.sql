@@ -21,8 +21,10 @@ MODEL (
   description 'One row per order_item_id with product, seller, category and money of the line. Current order lines. Each run recomputes the lines with a version known since its interval''s start, and every line of an order, product or seller changed since then (status, category, commission rate), from every landed version, merged by order_item_id; a deleted line, or a line of a deleted order, leaves the table. The first run and a restatement (run whole for this kind) read every version.'
 );
 
-WITH changed AS (
-  /* the lines whose own row, order, product or seller changed since the interval's start */
+/* the lines whose own row, order, product or seller changed since the interval's start, read from
+   the raw logs; @in_keys writes them into the filter as values when the model is evaluated, so the
+   staging views rank the versions of these lines (and their orders) only */
+@DEF(changed, (
   SELECT
     v.order_item_id
   FROM raw_shop.order_items AS v
@@ -31,7 +33,8 @@ WITH changed AS (
     OR v.order_id IN (@changed_keys('shop', raw_shop.orders, order_id, @start_ts))
     OR v.product_id IN (@changed_keys('shop', raw_shop.products, product_id, @start_ts))
     OR v.seller_id IN (@changed_keys('shop', raw_shop.sellers, seller_id, @start_ts))
-)
+));
+
 SELECT
   order_item_id, /* order line id */
   order_id, /* order of the line */
@@ -51,11 +54,7 @@ SELECT
   commission_amount /* marketplace commission on the line */
 FROM intermediate.int_order_lines
 WHERE
-  order_item_id IN (
-    SELECT
-      order_item_id
-    FROM changed
-  );
+  @in_keys(order_item_id, @changed);
 
 @IF(
   @runtime_stage = 'evaluating',

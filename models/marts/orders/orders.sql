@@ -22,8 +22,10 @@ MODEL (
   description 'One row per order_id with its lifecycle timestamps and money totals. Current state of every order. Each run recomputes, whole, the orders with an order, line or refund version known (updated_at, or deletion time) since its interval''s start, from every landed version, and merges them by order_id; a deleted order leaves the table. The first run and a restatement (run whole for this kind) read every version.'
 );
 
-WITH changed AS (
-  /* the orders whose order row, lines or refunds changed since the interval's start */
+/* the orders whose order row, lines or refunds changed since the interval's start, read from the
+   raw logs; @in_keys writes them into the filters as values when the model is evaluated, so the
+   staging views rank the versions of these orders only */
+@DEF(changed, (
   SELECT
     v.order_id
   FROM raw_shop.orders AS v
@@ -41,7 +43,9 @@ WITH changed AS (
   FROM raw_shop.refunds AS v
   WHERE
     @known_at(v) >= @start_ts
-), items AS (
+));
+
+WITH items AS (
   SELECT
     order_id,
     COUNT(*) AS item_count,
@@ -50,11 +54,7 @@ WITH changed AS (
     SUM(discount_amount) AS discount_amount
   FROM intermediate.int_order_lines
   WHERE
-    order_id IN (
-      SELECT
-        order_id
-      FROM changed
-    )
+    @in_keys(order_id, @changed)
   GROUP BY
     order_id
 ), refunds AS (
@@ -63,11 +63,7 @@ WITH changed AS (
     SUM(amount) AS refunded_amount
   FROM staging.stg_shop__refunds
   WHERE
-    order_id IN (
-      SELECT
-        order_id
-      FROM changed
-    )
+    @in_keys(order_id, @changed)
   GROUP BY
     order_id
 )
@@ -100,11 +96,7 @@ LEFT JOIN items AS i
 LEFT JOIN refunds AS r
   ON r.order_id = o.order_id
 WHERE
-  o.order_id IN (
-    SELECT
-      order_id
-    FROM changed
-  );
+  @in_keys(o.order_id, @changed);
 
 @IF(
   @runtime_stage = 'evaluating',
