@@ -152,13 +152,12 @@ WITH changed_orders AS (
     @known_at(s) AS known_at
   FROM raw_shop.sellers AS s
 ), moments AS (
-  /* every moment a version of a changed order became known, up to the interval end */
+  /* every moment a version of a changed order became known, up to the interval end (the version
+     CTEs hold the changed orders only) */
   SELECT
     v.order_id,
     v.known_at
   FROM order_versions AS v
-  JOIN changed_orders AS c
-    ON c.order_id = v.order_id
   WHERE
     v.known_at <= @end_ts
   UNION
@@ -166,8 +165,6 @@ WITH changed_orders AS (
     v.order_id,
     v.known_at
   FROM item_versions AS v
-  JOIN changed_orders AS c
-    ON c.order_id = v.order_id
   WHERE
     v.known_at <= @end_ts
   UNION
@@ -175,8 +172,6 @@ WITH changed_orders AS (
     v.order_id,
     v.known_at
   FROM refund_versions AS v
-  JOIN changed_orders AS c
-    ON c.order_id = v.order_id
   WHERE
     v.known_at <= @end_ts
 ), change_points AS (
