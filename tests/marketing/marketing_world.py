@@ -256,6 +256,23 @@ def python_sessions(events: list[Event]) -> PythonSessions:
     return out
 
 
+def event_row(e: Event, key: str, line: int) -> tuple[object, ...]:
+    """The raw_events.events row of event `e`, landed as line `line` of the object `key`."""
+    return (
+        e.event_id,
+        e.event_type,
+        e.occurred_at,
+        e.received,
+        e.anonymous_id,
+        e.customer_id,
+        f"s-{e.anonymous_id}",
+        key,
+        line,
+        e.received,
+        e.payload(),
+    )
+
+
 def _sdc(conn_values: tuple[object, ...], loaded_at: datetime, seq: int) -> tuple[object, ...]:
     return (
         *conn_values,
@@ -298,19 +315,7 @@ def build_warehouse(path: Path) -> None:
         events: list[tuple[object, ...]] = []
         for line, e in enumerate(EVENTS, start=1):
             key = f"events/dt={e.received:%Y-%m-%d}/hour={e.received:%H}/obj-{e.received:%H%M}.gz"
-            row = (
-                e.event_id,
-                e.event_type,
-                e.occurred_at,
-                e.received,
-                e.anonymous_id,
-                e.customer_id,
-                f"s-{e.anonymous_id}",
-                key,
-                line,
-                e.received,
-                e.payload(),
-            )
+            row = event_row(e, key, line)
             events.append(row)
             if e.event_id == DUPLICATED:  # the same line again in a later object
                 dup_at = e.received + timedelta(minutes=5)

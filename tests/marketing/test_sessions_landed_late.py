@@ -22,7 +22,15 @@ from typing import Any
 
 import duckdb
 import pytest
-from marketing_world import LANDED_TO, Event, build_warehouse, kept_events, python_sessions, ts
+from marketing_world import (
+    LANDED_TO,
+    Event,
+    build_warehouse,
+    event_row,
+    kept_events,
+    python_sessions,
+    ts,
+)
 from project_copy import copy_project, upstream_files
 from sqlmesh import Context
 
@@ -44,19 +52,7 @@ def land(path: Path, event: Event) -> None:
         key = f"events/dt={event.received:%Y-%m-%d}/hour={event.received:%H}/late.gz"
         conn.execute(
             "INSERT INTO raw_events.events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                event.event_id,
-                event.event_type,
-                event.occurred_at,
-                event.received,
-                event.anonymous_id,
-                event.customer_id,
-                f"s-{event.anonymous_id}",
-                key,
-                1,
-                event.received,
-                event.payload(),
-            ],
+            event_row(event, key, 1),
         )
         conn.execute(
             "INSERT INTO raw_meta.load_log VALUES "
